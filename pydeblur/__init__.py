@@ -1,0 +1,49 @@
+"""pydeblur: classical-plus-learned image deconvolution.
+
+Public names are loaded lazily (PEP 562), so ``import pydeblur`` stays fast and never
+imports torch or compiles numba kernels.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "img_as_float": "pydeblur._validation",
+    "imread": "pydeblur.io",
+    "imwrite": "pydeblur.io",
+    "image_info": "pydeblur.io",
+    "convolve": "pydeblur.operators",
+    "convolve_adjoint": "pydeblur.operators",
+    "convolve_spatially_varying": "pydeblur.operators",
+    "pad_boundary": "pydeblur.operators",
+    "psnr": "pydeblur.metrics",
+    "ssim": "pydeblur.metrics",
+    "psnr_upto_shift": "pydeblur.metrics",
+    "kernel_similarity": "pydeblur.metrics",
+    "BaseDeblurrer": "pydeblur.base",
+    "NotFittedError": "pydeblur.base",
+    "sample_image": "pydeblur.datasets",
+    "degrade": "pydeblur.synth",
+    "PSFSampler": "pydeblur.synth",
+}
+_SUBMODULES = ("psf", "synth", "operators", "metrics", "io", "datasets", "base", "cli")
+
+__all__ = sorted(_EXPORTS) + list(_SUBMODULES)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"pydeblur.{name}")
+    raise AttributeError(f"module 'pydeblur' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,216 @@
+"""Reading and writing images: PNG, JPEG, TIFF; 8 and 16 bit; float32 in [0, 1].
+
+Writes are atomic: the image is encoded in memory, written to a temporary file in the
+destination folder and renamed over the destination, so a crash never leaves a
+half-written file. Nothing is overwritten unless ``overwrite=True`` is passed.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ._validation import check_choice, check_image
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+_JPEG_SUFFIXES = (".jpg", ".jpeg")
+
+
+def _suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        raise ValueError(
+            f"{path}: unsupported image format {suffix or '(no suffix)'!r}; "
+            f"use one of {', '.join(IMAGE_SUFFIXES)}."
+        )
+    return suffix
+
+
+def _decode(path: Path) -> np.ndarray:
+    """Decode a file to the array OpenCV stores (BGR order, integer or float)."""
+    import cv2
+
+    suffix = _suffix(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such image file.") from None
+    except IsADirectoryError:
+        raise IsADirectoryError(f"{path} is a folder, not an image file.") from None
+    if suffix in _JPEG_SUFFIXES and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
+        raise ValueError(f"{path}: truncated or corrupt JPEG file (no end-of-image marker).")
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if decoded is None or decoded.size == 0:
+        raise ValueError(f"{path}: unreadable, truncated or corrupt {suffix[1:].upper()} file.")
+    return decoded
+
+
+def image_info(path) -> dict:
+    """Shape, channel count and bit depth of an image file, without converting it.
+
+    Returns
+    -------
+    dict
+        ``{"shape": (H, W[, C]), "channels": C, "bit_depth": 8 | 16 | 32, "dtype": str}``.
+    """
+    raw = _decode(Path(path))
+    bits = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(raw.dtype, 8 * raw.dtype.itemsize)
+    channels = 1 if raw.ndim == 2 else raw.shape[2]
+    return {"shape": raw.shape, "channels": channels, "bit_depth": bits, "dtype": str(raw.dtype)}
+
+
+def imread(path, *, alpha: str = "keep", dtype=np.float32) -> np.ndarray:
+    """Read an image file as a float array in [0, 1], channels last, RGB order.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A PNG, JPEG or TIFF file, 8 or 16 bit integer or float.
+    alpha : {'keep', 'drop'}
+        What to do with an alpha channel: keep it as a fourth (or second) channel or
+        drop it. Images without alpha are unaffected.
+    dtype : {numpy.float32, numpy.float64}
+        Output dtype.
+
+    Returns
+    -------
+    numpy.ndarray
+        (H, W) for grey files, (H, W, 3) for RGB, (H, W, 4) or (H, W, 2) with kept
+        alpha. Integer files are divided by 255 or 65535; float files are returned
+        as stored.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    ValueError
+        Unsupported format, or a truncated / corrupt file.
+    """
+    import cv2
+
+    check_choice(alpha, ("keep", "drop"), name="alpha")
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype)}.")
+    path = Path(path)
+    raw = _decode(path)
+    if raw.ndim == 3:
+        if raw.shape[2] == 3:
+            raw = cv2.cvtColor(raw, cv2.COLOR_BGR2RGB)
+        elif raw.shape[2] == 4:
+            raw = cv2.cvtColor(raw, cv2.COLOR_BGRA2RGBA)
+        if alpha == "drop" and raw.shape[2] in (2, 4):
+            raw = raw[:, :, :-1]
+        if raw.shape[2] == 1:
+            raw = raw[:, :, 0]
+    if raw.dtype == np.uint8:
+        return (raw / 255.0).astype(dtype)
+    if raw.dtype == np.uint16:
+        return (raw / 65535.0).astype(dtype)
+    if np.issubdtype(raw.dtype, np.floating):
+        return raw.astype(dtype)
+    raise ValueError(f"{path}: unsupported sample type {raw.dtype}; expected 8/16-bit or float.")
+
+
+def _encode(image: np.ndarray, suffix: str, bit_depth: int, quality: int) -> bytes:
+    import cv2
+
+    if bit_depth == 32:
+        if suffix not in (".tif", ".tiff"):
+            raise ValueError("bit_depth=32 (float) is only supported for TIFF files.")
+        samples = image.astype(np.float32)
+    else:
+        top = 255 if bit_depth == 8 else 65535
+        if bit_depth == 16 and suffix in _JPEG_SUFFIXES:
+            raise ValueError("JPEG files are 8 bit; use bit_depth=8 or a PNG / TIFF path.")
+        if image.min() < 0 or image.max() > 1:
+            raise ValueError(
+                f"image values span [{image.min():.3g}, {image.max():.3g}], outside [0, 1]; "
+                "an integer file cannot hold them. Clip first (numpy.clip(image, 0, 1)) "
+                "or write a float TIFF with bit_depth=32."
+            )
+        samples = np.rint(image * top).astype(np.uint8 if bit_depth == 8 else np.uint16)
+    if samples.ndim == 3:
+        if samples.shape[2] == 3:
+            samples = cv2.cvtColor(samples, cv2.COLOR_RGB2BGR)
+        elif samples.shape[2] == 4:
+            samples = cv2.cvtColor(samples, cv2.COLOR_RGBA2BGRA)
+        elif samples.shape[2] != 2:
+            raise ValueError(
+                f"cannot write a {samples.shape[2]}-channel image; image files hold 1-4 channels."
+            )
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality] if suffix in _JPEG_SUFFIXES else []
+    ok, buffer = cv2.imencode(suffix, samples, params)
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {samples.shape} {samples.dtype} image as {suffix}.")
+    return buffer.tobytes()
+
+
+def write_bytes_atomic(path, data: bytes, *, overwrite: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Raises FileExistsError when ``path`` exists and ``overwrite`` is False.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite on the command line) to replace it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def imwrite(path, image, *, bit_depth: int = 8, quality=None, overwrite: bool = False) -> Path:
+    """Write a float image in [0, 1] to a PNG, JPEG or TIFF file, atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination; the suffix picks the format. Missing folders are created.
+    image : numpy.ndarray
+        Float image, (H, W) or (H, W, C) with C in 1..4, RGB(A) order.
+    bit_depth : {8, 16, 32}
+        Sample size in the file: 8 or 16 bit integers (PNG, TIFF; JPEG is 8 only), or
+        32-bit float (TIFF only). Integer depths need values in [0, 1].
+    quality : int, optional
+        JPEG quality, 1-100 (default 95). Only for JPEG paths.
+    overwrite : bool
+        Replace an existing file. Without it an existing file raises FileExistsError.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    path = Path(path)
+    suffix = _suffix(path)
+    image = check_image(image)
+    if bit_depth not in (8, 16, 32):
+        raise ValueError(f"bit_depth must be 8, 16 or 32, got {bit_depth!r}.")
+    if quality is None:
+        quality = 95
+    elif suffix not in _JPEG_SUFFIXES:
+        raise ValueError(f"quality applies to JPEG files only; {path.name} is {suffix[1:].upper()}.")
+    elif isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise ValueError(f"quality must be an integer in 1..100, got {quality!r}.")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite on the command line) to replace it.")
+    return write_bytes_atomic(path, _encode(image, suffix, bit_depth, quality), overwrite=overwrite)
+
+
+def list_images(folder) -> list[Path]:
+    """Image files (by suffix) below ``folder``, recursively, in sorted order."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder.")
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)

@@ -1,0 +1,378 @@
+"""The forward model: convolution with a PSF, its adjoint, and boundary extension.
+
+Model
+-----
+Every blur here is *convolution* (not correlation) with a PSF whose centre pixel is
+``(h // 2, w // 2)``. An image that is blurred "with boundary B" is first extended
+beyond its edges by rule B, convolved, and cut back:
+
+* ``"periodic"``: the image wraps around (circular convolution);
+* ``"reflect"``: mirrored about the edge, edge pixel repeated (numpy's ``symmetric``);
+* ``"zero"``: zeros outside;
+* ``"valid"``: no extension; only the pixels whose whole footprint lies inside the
+  image are returned, so the output is smaller by the PSF size minus one. This is
+  how a real camera sees a scene that continues past the frame.
+
+Written as ``A = V P`` (``P`` pads, ``V`` is the valid convolution), the adjoint
+``A^T = P^T V^T`` is exact for every boundary, which the tests check with dot-tests.
+
+:func:`pad_boundary` extends an image for the FFT-based solvers, including the smooth
+periodic extension of Liu & Jia (2008) that removes wrap-around ringing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+
+from ._validation import check_choice, check_image, check_number, check_psf
+from .psf._utils import psf_to_otf
+
+CONVOLVE_BOUNDARIES = ("periodic", "reflect", "zero", "valid")
+SOLVER_BOUNDARIES = ("periodic", "reflect", "smooth")
+_NUMPY_PAD_MODE = {"periodic": "wrap", "reflect": "symmetric", "zero": "constant"}
+#: PSFs with at most this many taps are applied directly (OpenCV) under method="auto".
+_DIRECT_MAX_TAPS = 9 * 9
+
+
+def _psf_stack(psf, channels: int) -> np.ndarray:
+    """PSF as an (h, w, C) stack so one code path handles shared and per-channel PSFs."""
+    return np.repeat(psf[:, :, None], channels, axis=2) if psf.ndim == 2 else psf
+
+
+def _channels_first(image: np.ndarray) -> np.ndarray:
+    """(H, W) -> (1, H, W); (H, W, C) -> (C, H, W), contiguous for fast FFTs."""
+    if image.ndim == 2:
+        return image[None]
+    return np.ascontiguousarray(np.moveaxis(image, -1, 0))
+
+
+def _channels_last(stack: np.ndarray, ndim: int) -> np.ndarray:
+    return stack[0] if ndim == 2 else np.moveaxis(stack, 0, -1)
+
+
+def _pad_before_after(psf_shape) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Padding that makes a valid convolution return the input's size, aligned."""
+    return tuple((k - 1 - k // 2, k // 2) for k in psf_shape[:2])
+
+
+def _valid_convolve(stack: np.ndarray, psfs: np.ndarray, *, method: str, workers) -> np.ndarray:
+    """Valid convolution of a (C, H, W) stack with (h, w, C) PSFs -> (C, H-h+1, W-w+1)."""
+    kh, kw = psfs.shape[:2]
+    out_h, out_w = stack.shape[1] - kh + 1, stack.shape[2] - kw + 1
+    dtype = stack.dtype
+    if method == "direct":
+        import cv2
+
+        out = np.empty((stack.shape[0], out_h, out_w), dtype=dtype)
+        for c in range(stack.shape[0]):
+            flipped = np.ascontiguousarray(psfs[::-1, ::-1, c], dtype=dtype)
+            full = cv2.filter2D(stack[c], -1, flipped, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+            out[c] = full[:out_h, :out_w]
+        return out
+    shape = (scipy.fft.next_fast_len(stack.shape[1], real=True),
+             scipy.fft.next_fast_len(stack.shape[2], real=True))
+    spectrum = scipy.fft.rfft2(stack, s=shape, workers=workers)
+    if np.all(psfs == psfs[:, :, :1]):  # one PSF for every channel: one kernel FFT
+        spectrum *= scipy.fft.rfft2(psfs[:, :, 0].astype(dtype), s=shape, workers=workers)
+    else:
+        spectrum *= scipy.fft.rfft2(np.moveaxis(psfs, -1, 0).astype(dtype), s=shape, workers=workers)
+    full = scipy.fft.irfft2(spectrum, s=shape, workers=workers)
+    # Entries from index (kh-1, kw-1) to the stack's end never see the wrap-around.
+    return full[:, kh - 1 : stack.shape[1], kw - 1 : stack.shape[2]]
+
+
+def _pad_adjoint(padded: np.ndarray, pads, mode: str) -> np.ndarray:
+    """Adjoint of ``numpy.pad(x, pads, mode)`` on a (C, H', W') stack, axes 1 and 2."""
+    out = padded
+    for axis, (before, after) in zip((1, 2), pads, strict=True):
+        n = out.shape[axis] - before - after
+        index = np.pad(np.arange(n), (before, after), mode=mode if mode != "constant" else "edge")
+        core = np.take(out, np.arange(before, before + n), axis=axis).copy()
+        if mode != "constant":
+            # Each padded strip maps to distinct source indices (pads never exceed n),
+            # so plain fancy-index accumulation is exact.
+            for strip in (np.arange(before), np.arange(before + n, before + n + after)):
+                if strip.size:
+                    target = [slice(None)] * 3
+                    target[axis] = index[strip]
+                    core[tuple(target)] += np.take(out, strip, axis=axis)
+        out = core
+    return out
+
+
+def _choose_method(method: str, psf_shape) -> str:
+    method = check_choice(method, ("auto", "fft", "direct"), name="method")
+    if method == "auto":
+        return "direct" if psf_shape[0] * psf_shape[1] <= _DIRECT_MAX_TAPS else "fft"
+    return method
+
+
+def _check_workers(workers):
+    if workers is not None:
+        check_number(workers, name="workers", integer=True)
+        if workers == 0:
+            raise ValueError("workers must be a positive count or negative (all cores), not 0.")
+    return workers
+
+
+def convolve(image, psf, *, boundary: str = "reflect", method: str = "auto", workers=None) -> np.ndarray:
+    """Blur an image: convolve it with a PSF under a boundary rule.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        Float image, (H, W) or (H, W, C).
+    psf : numpy.ndarray
+        2-D PSF shared by all channels, or (h, w, C) with one PSF per channel;
+        non-negative, summing to 1, no larger than the image.
+    boundary : {'reflect', 'periodic', 'zero', 'valid'}
+        How the image continues past its edges (see the module notes). 'valid'
+        returns only the fully supported pixels: shape ``(H - h + 1, W - w + 1)``.
+    method : {'auto', 'fft', 'direct'}
+        'fft' uses real FFTs of padded sizes; 'direct' uses OpenCV's spatial filter;
+        'auto' takes 'direct' for PSFs of at most 81 taps.
+    workers : int, optional
+        Threads for scipy.fft on the 'fft' path (OpenCV manages its own threads).
+
+    Returns
+    -------
+    numpy.ndarray
+        The blurred image in the input's dtype (float16 becomes float32).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pydeblur import psf
+    >>> y = convolve(np.ones((32, 32)), psf.gaussian(1.0))
+    >>> bool(np.allclose(y, 1.0))
+    True
+    """
+    image = check_image(image)
+    psf = check_psf(psf, image_shape=image.shape, per_channel=True)
+    check_choice(boundary, CONVOLVE_BOUNDARIES, name="boundary")
+    method = _choose_method(method, psf.shape)
+    workers = _check_workers(workers)
+    stack = _channels_first(image)
+    psfs = _psf_stack(psf, stack.shape[0])
+    if boundary == "periodic" and method == "fft":
+        otf = _otf_stack(psfs, stack.shape[1:], stack.dtype)
+        blurred = scipy.fft.irfft2(scipy.fft.rfft2(stack, workers=workers) * otf,
+                                   s=stack.shape[1:], workers=workers)
+    else:
+        if boundary != "valid":
+            pads = _pad_before_after(psf.shape)
+            stack = np.pad(stack, ((0, 0), *pads), mode=_NUMPY_PAD_MODE[boundary])
+        blurred = _valid_convolve(stack, psfs, method=method, workers=workers)
+    return _channels_last(blurred.astype(image.dtype, copy=False), image.ndim)
+
+
+def convolve_adjoint(image, psf, *, boundary: str = "reflect", method: str = "auto",
+                     workers=None) -> np.ndarray:
+    """Adjoint (transpose) of :func:`convolve` with the same PSF and boundary.
+
+    For every boundary, ``<convolve(x), y> == <x, convolve_adjoint(y)>``. Away from the
+    edges it is correlation with the PSF; at the edges it folds the padding back.
+    With ``boundary='valid'`` the input is the small (valid) image and the output has
+    the full size ``(H + h - 1, W + w - 1)``.
+
+    Parameters
+    ----------
+    image, psf, boundary, method, workers
+        As in :func:`convolve`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same dtype as ``image``.
+    """
+    image = check_image(image)
+    psf = check_psf(psf, per_channel=True)
+    check_choice(boundary, CONVOLVE_BOUNDARIES, name="boundary")
+    if boundary != "valid":
+        check_psf(psf, image_shape=image.shape, per_channel=True)
+    elif psf.ndim == 3:
+        check_psf(psf, image_shape=image.shape[:2] + psf.shape[2:], per_channel=True)
+    method = _choose_method(method, psf.shape)
+    workers = _check_workers(workers)
+    stack = _channels_first(image)
+    psfs = _psf_stack(psf, stack.shape[0])
+    flipped = psfs[::-1, ::-1]
+    kh, kw = psf.shape[:2]
+    if boundary == "periodic" and method == "fft":
+        otf = np.conj(_otf_stack(psfs, stack.shape[1:], stack.dtype))
+        out = scipy.fft.irfft2(scipy.fft.rfft2(stack, workers=workers) * otf,
+                               s=stack.shape[1:], workers=workers)
+    else:
+        zero_padded = np.pad(stack, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1)))
+        out = _valid_convolve(zero_padded, flipped, method=method, workers=workers)
+        if boundary != "valid":
+            out = _pad_adjoint(out, _pad_before_after(psf.shape), _NUMPY_PAD_MODE[boundary])
+    return _channels_last(out.astype(image.dtype, copy=False), image.ndim)
+
+
+def _otf_stack(psfs: np.ndarray, shape, dtype) -> np.ndarray:
+    """OTFs of (h, w, C) PSFs for (C, H, W) stacks; a single OTF when all are equal."""
+    if np.all(psfs == psfs[:, :, :1]):
+        return psf_to_otf(psfs[:, :, 0], shape, dtype=dtype)[None]
+    return np.stack([psf_to_otf(psfs[:, :, c], shape, dtype=dtype) for c in range(psfs.shape[2])])
+
+
+def _laplace_strip(first: np.ndarray, last: np.ndarray, length: int, *, periodic_across: bool):
+    """Harmonic fill between two boundary lines, along axis 1 of (C, n, ...) arrays.
+
+    ``first`` and ``last`` are (C, m) lines; returns (C, length, m) values solving the
+    discrete Laplace equation with those lines as Dirichlet data at both ends. Across
+    the strip (axis m) the boundary is periodic when ``periodic_across`` else Neumann.
+    """
+    channels, m = first.shape
+    dtype = first.dtype
+    rhs = np.zeros((channels, length, m), dtype=dtype)
+    rhs[:, 0] -= first
+    rhs[:, -1] -= last
+    k = np.arange(1, length + 1)
+    along = -4 * np.sin(np.pi * k / (2 * (length + 1))) ** 2
+    if periodic_across:
+        spectrum = scipy.fft.rfft(scipy.fft.dst(rhs, type=1, axis=1), axis=2)
+        across = -4 * np.sin(np.pi * np.arange(m // 2 + 1) / m) ** 2
+        spectrum /= along[:, None] + across[None, :]
+        return scipy.fft.idst(scipy.fft.irfft(spectrum, n=m, axis=2), type=1, axis=1).astype(dtype)
+    spectrum = scipy.fft.dct(scipy.fft.dst(rhs, type=1, axis=1), type=2, axis=2)
+    across = -4 * np.sin(np.pi * np.arange(m) / (2 * m)) ** 2
+    spectrum /= along[:, None] + across[None, :]
+    return scipy.fft.idst(scipy.fft.idct(spectrum, type=2, axis=2), type=1, axis=1).astype(dtype)
+
+
+def _smooth_extension(stack: np.ndarray, pad_rows: int, pad_cols: int) -> np.ndarray:
+    """Extend a (C, H, W) stack by (pad_rows, pad_cols) after its end, smoothly periodic.
+
+    The right strip is the harmonic fill from the last column back round to the first;
+    the bottom strip, spanning the widened image, the harmonic fill from the last row
+    back round to the first. The result is continuous across every wrap-around.
+    """
+    if pad_cols:
+        right = _laplace_strip(stack[:, :, -1], stack[:, :, 0], pad_cols, periodic_across=False)
+        stack = np.concatenate([stack, np.moveaxis(right, 1, 2)], axis=2)
+    if pad_rows:
+        bottom = _laplace_strip(stack[:, -1, :], stack[:, 0, :], pad_rows, periodic_across=True)
+        stack = np.concatenate([stack, bottom], axis=1)
+    return stack
+
+
+def pad_boundary(image, psf_shape, *, boundary: str = "smooth") -> tuple[np.ndarray, tuple[slice, slice]]:
+    """Extend an image so that circular (FFT) deconvolution behaves at its edges.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        Float image, (H, W) or (H, W, C).
+    psf_shape : tuple of int
+        Shape of the PSF the image will be deconvolved with.
+    boundary : {'smooth', 'reflect', 'periodic'}
+        'smooth' (Liu & Jia 2008) appends a harmonic fill at the bottom and right that
+        joins each edge smoothly to the opposite one, so the extended image is smooth
+        across the wrap-around; 'reflect' mirrors the image by the PSF's size on every
+        side; 'periodic' adds nothing.
+
+    Returns
+    -------
+    padded : numpy.ndarray
+        Extended image (same dtype, channels last), sized for fast FFTs when padded.
+    crop : tuple of slice
+        ``padded[crop]`` is the original image region.
+
+    References
+    ----------
+    R. Liu and J. Jia, "Reducing boundary artifacts in image deconvolution", ICIP 2008.
+    """
+    image = check_image(image)
+    check_choice(boundary, SOLVER_BOUNDARIES, name="boundary")
+    h, w = image.shape[:2]
+    kh, kw = (int(s) for s in psf_shape[:2])
+    if boundary == "periodic":
+        return image, (slice(0, h), slice(0, w))
+    stack = _channels_first(image)
+    if boundary == "reflect":
+        ph, pw = kh, kw
+        full_h = scipy.fft.next_fast_len(h + 2 * ph, real=True)
+        full_w = scipy.fft.next_fast_len(w + 2 * pw, real=True)
+        pads = ((ph, full_h - h - ph), (pw, full_w - w - pw))
+        padded = np.pad(stack, ((0, 0), *pads), mode="symmetric")
+        crop = (slice(ph, ph + h), slice(pw, pw + w))
+    else:
+        full_h = scipy.fft.next_fast_len(h + 2 * kh, real=True)
+        full_w = scipy.fft.next_fast_len(w + 2 * kw, real=True)
+        padded = _smooth_extension(stack, full_h - h, full_w - w)
+        crop = (slice(0, h), slice(0, w))
+    return _channels_last(padded, image.ndim), crop
+
+
+def _hat_windows(n: int, nodes: int, dtype) -> np.ndarray:
+    """(nodes, n) piecewise-linear weights, one per node, summing to 1 at every pixel."""
+    if nodes == 1:
+        return np.ones((1, n), dtype=dtype)
+    centres = np.linspace(0, n - 1, nodes)
+    spacing = centres[1] - centres[0]
+    return np.clip(1 - np.abs(np.arange(n)[None, :] - centres[:, None]) / spacing, 0, None).astype(dtype)
+
+
+def convolve_spatially_varying(image, psfs, *, boundary: str = "reflect", workers=None) -> np.ndarray:
+    """Blur with a PSF that varies smoothly across the image (a grid of PSFs).
+
+    The image is split into overlapping windows ``w_ij`` (bilinear hats centred on a
+    regular grid of ``gy x gx`` nodes, summing to 1 everywhere); each window is
+    blurred with its node's PSF and the results are added:
+    ``y = sum_ij psf_ij * (w_ij x)`` (the "efficient filter flow" model). Inside a
+    window the blur is a smooth blend of the neighbouring nodes' PSFs.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        Float image, (H, W) or (H, W, C).
+    psfs : numpy.ndarray
+        (gy, gx, h, w) array: the PSF at each grid node, each summing to 1.
+    boundary : {'reflect', 'periodic', 'zero', 'valid'}
+        As in :func:`convolve`.
+    workers : int, optional
+        Threads for scipy.fft.
+
+    Returns
+    -------
+    numpy.ndarray
+        The blurred image (smaller by the PSF size minus one for 'valid').
+
+    References
+    ----------
+    M. Hirsch et al., "Efficient filter flow for space-variant multiframe blind
+    deconvolution", CVPR 2010.
+    """
+    image = check_image(image)
+    psfs = np.asarray(psfs, dtype=np.float64)
+    if psfs.ndim != 4:
+        raise ValueError(f"psfs must be a (gy, gx, h, w) grid of PSFs, got shape {psfs.shape}.")
+    for i in range(psfs.shape[0]):
+        for j in range(psfs.shape[1]):
+            check_psf(psfs[i, j], name=f"psfs[{i}, {j}]", image_shape=image.shape)
+    check_choice(boundary, CONVOLVE_BOUNDARIES, name="boundary")
+    workers = _check_workers(workers)
+    kh, kw = psfs.shape[2:]
+    stack = _channels_first(image)
+    if boundary != "valid":
+        pads = _pad_before_after((kh, kw))
+        stack = np.pad(stack, ((0, 0), *pads), mode=_NUMPY_PAD_MODE[boundary])
+        offsets = (pads[0][0], pads[1][0])
+    else:
+        offsets = (0, 0)
+    # Windows are functions of the original image's coordinates, held constant in the padding.
+    rows = np.clip(np.arange(stack.shape[1]) - offsets[0], 0, image.shape[0] - 1)
+    cols = np.clip(np.arange(stack.shape[2]) - offsets[1], 0, image.shape[1] - 1)
+    win_y = _hat_windows(image.shape[0], psfs.shape[0], stack.dtype)[:, rows]
+    win_x = _hat_windows(image.shape[1], psfs.shape[1], stack.dtype)[:, cols]
+    out = None
+    for i in range(psfs.shape[0]):
+        for j in range(psfs.shape[1]):
+            windowed = stack * (win_y[i][:, None] * win_x[j][None, :])
+            part = _valid_convolve(windowed, psfs[i, j][:, :, None].repeat(stack.shape[0], 2),
+                                   method="fft", workers=workers)
+            out = part if out is None else out + part
+    return _channels_last(out.astype(image.dtype, copy=False), image.ndim)
