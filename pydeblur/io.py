@@ -155,7 +155,9 @@ def write_bytes_atomic(path, data: bytes, *, overwrite: bool = False) -> Path:
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite on the command line) to replace it.")
+        raise FileExistsError(
+            f"{path} already exists; pass overwrite=True (--overwrite on the command line) to replace it."
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -204,7 +206,9 @@ def imwrite(path, image, *, bit_depth: int = 8, quality=None, overwrite: bool = 
     elif isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
         raise ValueError(f"quality must be an integer in 1..100, got {quality!r}.")
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True (--overwrite on the command line) to replace it.")
+        raise FileExistsError(
+            f"{path} already exists; pass overwrite=True (--overwrite on the command line) to replace it."
+        )
     return write_bytes_atomic(path, _encode(image, suffix, bit_depth, quality), overwrite=overwrite)
 
 

@@ -1,0 +1,70 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import smooth_image
+
+from pydeblur.cli import main
+from pydeblur.io import imread, imwrite
+
+
+def test_psf_command_writes_npy_and_png(tmp_path, capsys):
+    npy, png = tmp_path / "k.npy", tmp_path / "k.png"
+    assert main(["psf", "motion", "--length", "15", "--angle", "30", "-o", str(npy), "-o", str(png),
+                 "--scale", "3"]) == 0
+    k = np.load(npy)
+    assert k.sum() == pytest.approx(1) and imread(png).shape == (k.shape[0] * 3, k.shape[1] * 3)
+    # an existing file is refused (exit code 1) and left alone
+    before = npy.read_bytes()
+    assert main(["psf", "gaussian", "--sigma", "2", "-o", str(npy)]) == 1
+    assert "--overwrite" in capsys.readouterr().err and npy.read_bytes() == before
+    assert main(["psf", "gaussian", "--sigma", "2", "-o", str(npy), "--overwrite"]) == 0
+    assert np.load(npy).shape == (13, 13)
+
+
+@pytest.mark.parametrize("family, args", [
+    ("gaussian", ["--sigma", "1.5", "--sigma-across", "0.5", "--angle", "20"]),
+    ("defocus", ["--radius", "3"]),
+    ("trajectory", ["--length", "20", "--seed", "4", "--size", "25"]),
+])
+def test_psf_families(tmp_path, family, args):
+    out = tmp_path / "k.npy"
+    assert main(["psf", family, *args, "-o", str(out)]) == 0
+    assert np.load(out).sum() == pytest.approx(1)
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["psf", "motion", "-o", "x.npy"])  # --length missing
+    assert info.value.code == 2
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    assert "synth" in capsys.readouterr().out
+
+
+def test_synth_command(tmp_path):
+    src = tmp_path / "sharp"
+    imwrite(src / "a.png", smooth_image((50, 60, 3), np.float32))
+    out = tmp_path / "out"
+    assert main(["synth", str(src), str(out), "--per-image", "2", "--families", "defocus",
+                 "--max-size", "9", "--no-progress"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [e["psf_family"] for e in manifest] == ["defocus", "defocus"]
+    assert main(["synth", str(src), str(src / "inside"), "--no-progress"]) == 1
+    assert not (src / "inside").exists()
+
+
+def test_demo_writes_a_figure(tmp_path, capsys):
+    assert main(["demo", "-o", str(tmp_path)]) == 0
+    figure = imread(tmp_path / "demo.png")
+    assert figure.ndim == 3 and figure.shape[1] > 2 * figure.shape[0] - 100
+    assert "PSNR" in capsys.readouterr().out
+
+
+def test_entry_point_runs_as_a_module():
+    result = subprocess.run([sys.executable, "-m", "pydeblur.cli", "--version"],
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("pydeblur ")
