@@ -32,7 +32,7 @@ CONVOLVE_BOUNDARIES = ("periodic", "reflect", "zero", "valid")
 SOLVER_BOUNDARIES = ("periodic", "reflect", "smooth")
 _NUMPY_PAD_MODE = {"periodic": "wrap", "reflect": "symmetric", "zero": "constant"}
 #: PSFs with at most this many taps are applied directly (OpenCV) under method="auto".
-_DIRECT_MAX_TAPS = 9 * 9
+_DIRECT_MAX_TAPS = 11 * 11
 
 
 def _psf_stack(psf, channels: int) -> np.ndarray:
@@ -108,11 +108,13 @@ def _choose_method(method: str, psf_shape) -> str:
     return method
 
 
-def _check_workers(workers):
-    if workers is not None:
-        check_number(workers, name="workers", integer=True)
-        if workers == 0:
-            raise ValueError("workers must be a positive count or negative (all cores), not 0.")
+def check_workers(workers) -> int:
+    """scipy.fft workers: None means every core (-1); 0 is refused."""
+    if workers is None:
+        return -1
+    check_number(workers, name="workers", integer=True)
+    if workers == 0:
+        raise ValueError("workers must be a positive count or negative (all cores), not 0.")
     return workers
 
 
@@ -131,9 +133,10 @@ def convolve(image, psf, *, boundary: str = "reflect", method: str = "auto", wor
         returns only the fully supported pixels: shape ``(H - h + 1, W - w + 1)``.
     method : {'auto', 'fft', 'direct'}
         'fft' uses real FFTs of padded sizes; 'direct' uses OpenCV's spatial filter;
-        'auto' takes 'direct' for PSFs of at most 81 taps.
+        'auto' takes 'direct' for PSFs of at most 11x11 = 121 taps.
     workers : int, optional
-        Threads for scipy.fft on the 'fft' path (OpenCV manages its own threads).
+        Threads for scipy.fft on the 'fft' path; None uses every core (OpenCV's
+        direct path manages its own threads).
 
     Returns
     -------
@@ -152,7 +155,7 @@ def convolve(image, psf, *, boundary: str = "reflect", method: str = "auto", wor
     psf = check_psf(psf, image_shape=image.shape, per_channel=True)
     check_choice(boundary, CONVOLVE_BOUNDARIES, name="boundary")
     method = _choose_method(method, psf.shape)
-    workers = _check_workers(workers)
+    workers = check_workers(workers)
     stack = _channels_first(image)
     psfs = _psf_stack(psf, stack.shape[0])
     if boundary == "periodic" and method == "fft":
@@ -194,7 +197,7 @@ def convolve_adjoint(image, psf, *, boundary: str = "reflect", method: str = "au
     elif psf.ndim == 3:
         check_psf(psf, image_shape=image.shape[:2] + psf.shape[2:], per_channel=True)
     method = _choose_method(method, psf.shape)
-    workers = _check_workers(workers)
+    workers = check_workers(workers)
     stack = _channels_first(image)
     psfs = _psf_stack(psf, stack.shape[0])
     flipped = psfs[::-1, ::-1]
@@ -334,7 +337,7 @@ def convolve_spatially_varying(image, psfs, *, boundary: str = "reflect", worker
     boundary : {'reflect', 'periodic', 'zero', 'valid'}
         As in :func:`convolve`.
     workers : int, optional
-        Threads for scipy.fft.
+        Threads for scipy.fft; None uses every core.
 
     Returns
     -------
@@ -354,7 +357,7 @@ def convolve_spatially_varying(image, psfs, *, boundary: str = "reflect", worker
         for j in range(psfs.shape[1]):
             check_psf(psfs[i, j], name=f"psfs[{i}, {j}]", image_shape=image.shape)
     check_choice(boundary, CONVOLVE_BOUNDARIES, name="boundary")
-    workers = _check_workers(workers)
+    workers = check_workers(workers)
     kh, kw = psfs.shape[2:]
     stack = _channels_first(image)
     if boundary != "valid":
