@@ -205,10 +205,14 @@ def psf_to_otf(psf, shape, *, dtype=np.float64) -> np.ndarray:
     shape = tuple(int(s) for s in shape[:2])
     if psf.ndim != 2 or psf.shape[0] > shape[0] or psf.shape[1] > shape[1]:
         raise ValueError(f"psf of shape {psf.shape} does not fit in an image of shape {shape}.")
-    padded = np.zeros(shape, dtype=dtype)
-    padded[: psf.shape[0], : psf.shape[1]] = psf
-    padded = np.roll(padded, (-(psf.shape[0] // 2), -(psf.shape[1] // 2)), axis=(0, 1))
-    return scipy.fft.rfft2(padded)
+    kh, kw = psf.shape
+    # A pruned 2-D FFT: only the kernel's kh rows are non-zero, so the row transforms
+    # run on kh rows instead of H; the column transforms then fill the half spectrum.
+    rows = np.zeros((kh, shape[1]), dtype=dtype)
+    rows[:, (np.arange(kw) - kw // 2) % shape[1]] = psf
+    half = np.zeros((shape[0], shape[1] // 2 + 1), dtype=np.result_type(dtype, np.complex64))
+    half[(np.arange(kh) - kh // 2) % shape[0]] = scipy.fft.rfft(rows, axis=1)
+    return scipy.fft.fft(half, axis=0, overwrite_x=True)
 
 
 def otf_to_psf(otf, shape, psf_shape) -> np.ndarray:

@@ -1,0 +1,187 @@
+"""Wiener deconvolution and the truncated inverse filter."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_choice, check_number
+from ._base import NonBlindDeblurrer
+from ._problem import (
+    REGULARIZER_FILTERS,
+    REGULARIZER_POWER,
+    difference_spectrum,
+    estimate_noise_sigma,
+    frequency_grid,
+    prepare,
+    regularizer_response,
+)
+
+#: Factor on the model's balance, calibrated once on BSDS500 *train* photos (12 photos x
+#: 4 PSF families, noise sigma 0.01): the white-filter model underestimates the balance
+#: for heavy-tailed natural-image gradients. Reproduce with benchmarks/calibrate_wiener.py.
+AUTO_BALANCE_SCALE = {"gradient": 1.7, "laplacian": 0.5, "identity": 1.0}
+
+
+
+def auto_balance(image2d: np.ndarray, psf2d: np.ndarray, regularizer: str) -> float:
+    """Noise-to-signal balance of one channel under a power-law image model.
+
+    Each of the regulariser's ``n`` filters ``r`` applied to the sharp image is
+    modelled as white noise of power ``c`` (so ``S_x = n c / |R|^2``, e.g. a 1/f^2
+    spectrum for the gradient regulariser), which makes the Wiener balance
+    ``sigma^2 / (n c)``. ``sigma`` comes from the wavelet MAD and ``c`` from the blurry
+    image: ``E[(r * y)^2] = c sum(k^2) + sigma^2 sum(r^2)``.
+    """
+    sigma = float(estimate_noise_sigma(image2d))
+    tap_energy, n_filters = REGULARIZER_FILTERS[regularizer]
+    response = regularizer_response(image2d.astype(np.float64), regularizer)
+    signal = np.mean(response**2) - sigma**2 * tap_energy
+    power = max(signal, 1e-3 * sigma**2, 1e-12) / float(np.sum(psf2d**2))
+    return max(AUTO_BALANCE_SCALE[regularizer] * sigma**2 / (n_filters * power), 1e-12)
+
+
+def wiener(image, psf, *, balance="auto", regularizer: str = "gradient", boundary: str = "smooth",
+           clip: bool = False, workers=None) -> np.ndarray:
+    """Wiener (regularised least-squares) deconvolution with a known PSF.
+
+    Solves ``X = conj(H) Y / (|H|^2 + balance |R|^2)`` in the Fourier domain on the
+    boundary-extended image, where ``H`` is the PSF's transfer function and ``R`` the
+    regulariser's.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        Blurry float image, (H, W) or (H, W, C).
+    psf : numpy.ndarray
+        The PSF, 2-D (all channels) or (h, w, C) (one per channel).
+    balance : 'auto', float or callable
+        Noise-to-signal ratio. 'auto' estimates the noise level from the image and
+        the signal power under a power-law model, per channel (see
+        :func:`auto_balance`); a float >= 0 is used as given; a callable
+        ``balance(fy, fx)`` of frequencies in cycles per pixel (arrays of shapes
+        (H', 1) and (1, W'//2+1) on the padded grid) returns a spectrum.
+    regularizer : {'gradient', 'laplacian', 'identity'}
+        ``|R|^2``: squared gradient (a 1/f^2 image spectrum, the default), squared
+        Laplacian (1/f^4), or 1 (classical white-spectrum Wiener).
+    boundary : {'smooth', 'reflect', 'periodic'}
+        How the image is extended before the FFT (see :func:`pydeblur.operators.pad_boundary`).
+    clip : bool
+        Clip the result to [0, 1].
+    workers : int, optional
+        scipy.fft threads; None uses every core.
+
+    Returns
+    -------
+    numpy.ndarray
+        Restored image, same shape and dtype as ``image``.
+
+    Examples
+    --------
+    >>> from pydeblur import psf, convolve, sample_image
+    >>> x = sample_image("camera")
+    >>> y = convolve(x, psf.gaussian(1.5), boundary="periodic")
+    >>> x_hat = wiener(y, psf.gaussian(1.5), balance=1e-6, boundary="periodic")
+    >>> bool(abs(x_hat - x).mean() < 0.01)
+    True
+    """
+    from ._kernels import apply_wiener
+
+    check_choice(regularizer, tuple(REGULARIZER_POWER), name="regularizer")
+    if isinstance(balance, str):
+        check_choice(balance, ("auto",), name="balance")
+    elif not callable(balance):
+        balance = check_number(balance, name="balance", low=0)
+    problem = prepare(image, psf, boundary=boundary, workers=workers)
+    power = REGULARIZER_POWER[regularizer]
+    reg_rows = difference_spectrum(problem.shape[0], problem.dtype)
+    reg_cols = difference_spectrum(problem.shape[1], problem.dtype, half=True)
+    for c in range(problem.n_channels):
+        spectrum = problem.rfft2(problem.channel(c))
+        otf = problem.otf(c)
+        if callable(balance):
+            weights = np.asarray(balance(*frequency_grid(problem.shape, problem.dtype)))
+            reg = (reg_rows[:, None] + reg_cols[None, :]) ** power * weights
+            denominator = otf.real**2 + otf.imag**2 + reg
+            spectrum *= np.divide(np.conj(otf), denominator, out=np.zeros_like(otf),
+                                  where=denominator > 0)
+        else:
+            if balance == "auto":
+                channel = problem.image if problem.image.ndim == 2 else problem.image[:, :, c]
+                value = auto_balance(channel, problem.psf_of(c), regularizer)
+            else:
+                value = balance
+            apply_wiener(spectrum, otf, reg_rows, reg_cols, power, value)
+        problem.store(c, problem.irfft2(spectrum))
+    return problem.result(clip)
+
+
+def inverse(image, psf, *, threshold: float = 1e-2, boundary: str = "smooth", clip: bool = False,
+            workers=None) -> np.ndarray:
+    """Truncated inverse filter: ``X = Y / H`` where ``|H| >= threshold``, 0 elsewhere.
+
+    The plain inverse amplifies noise without bound where the PSF's transfer function
+    is small; truncating those frequencies is the simplest regularisation. Prefer
+    :func:`wiener` on noisy images.
+
+    Parameters
+    ----------
+    image, psf, boundary, clip, workers
+        As in :func:`wiener`.
+    threshold : float
+        Smallest ``|H|`` that is inverted, in (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        Restored image, same shape and dtype as ``image``.
+    """
+    threshold = check_number(threshold, name="threshold", low=0, high=1, low_inclusive=False)
+    from ._kernels import apply_truncated_inverse
+
+    problem = prepare(image, psf, boundary=boundary, workers=workers)
+    for c in range(problem.n_channels):
+        spectrum = problem.rfft2(problem.channel(c))
+        apply_truncated_inverse(spectrum, problem.otf(c), threshold)
+        problem.store(c, problem.irfft2(spectrum))
+    return problem.result(clip)
+
+
+class WienerDeblurrer(NonBlindDeblurrer):
+    """Wiener deconvolution as a Deblurrer; ``fit`` tunes ``balance`` (-> ``balance_``).
+
+    Parameters are those of :func:`wiener`, plus ``psf``.
+
+    Examples
+    --------
+    >>> from pydeblur import psf
+    >>> WienerDeblurrer(psf=psf.gaussian(2.0), balance=0.01)
+    WienerDeblurrer(balance=0.01, psf=array(shape=(13, 13), dtype=float64))
+    """
+
+    _solver = staticmethod(wiener)
+    _tuned = "balance"
+    _tune_range = (1e-6, 1.0)
+
+    def __init__(self, *, psf=None, balance="auto", regularizer="gradient", boundary="smooth",
+                 clip=False, workers=None):
+        self.psf = psf
+        self.balance = balance
+        self.regularizer = regularizer
+        self.boundary = boundary
+        self.clip = clip
+        self.workers = workers
+
+
+class InverseDeblurrer(NonBlindDeblurrer):
+    """Truncated inverse filter as a Deblurrer; ``fit`` tunes ``threshold`` (-> ``threshold_``)."""
+
+    _solver = staticmethod(inverse)
+    _tuned = "threshold"
+    _tune_range = (1e-4, 0.5)
+
+    def __init__(self, *, psf=None, threshold=1e-2, boundary="smooth", clip=False, workers=None):
+        self.psf = psf
+        self.threshold = threshold
+        self.boundary = boundary
+        self.clip = clip
+        self.workers = workers
