@@ -29,8 +29,19 @@ _EXPORTS = {
     "sample_image": "pydeblur.datasets",
     "degrade": "pydeblur.synth",
     "PSFSampler": "pydeblur.synth",
+    "inverse": "pydeblur.restoration",
+    "wiener": "pydeblur.restoration",
+    "richardson_lucy": "pydeblur.restoration",
+    "hyper_laplacian": "pydeblur.restoration",
+    "tv": "pydeblur.restoration",
+    "estimate_noise_sigma": "pydeblur.restoration",
+    "InverseDeblurrer": "pydeblur.restoration",
+    "WienerDeblurrer": "pydeblur.restoration",
+    "RichardsonLucyDeblurrer": "pydeblur.restoration",
+    "HyperLaplacianDeblurrer": "pydeblur.restoration",
+    "TVDeblurrer": "pydeblur.restoration",
 }
-_SUBMODULES = ("psf", "synth", "operators", "metrics", "io", "datasets", "base", "cli")
+_SUBMODULES = ("psf", "synth", "operators", "restoration", "metrics", "io", "datasets", "base", "cli")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 

@@ -84,3 +84,68 @@ def tv_divergence(x, eps, out):  # pragma: no cover - compiled
     for i in range(rows):
         for j in range(cols):
             out[i, j] = gx[i, j] - gx[i, j - 1] + gy[i, j] - gy[i - 1, j]
+
+
+@numba.njit(cache=True)
+def _largest_root(v, c, degree):  # pragma: no cover - compiled
+    """Largest positive root of ``z^degree - v z + c`` (v > 0, c > 0) or -1 if none.
+
+    The polynomial is convex for z > 0; Newton's method started right of the largest
+    root (at ``v^(1/(degree-1))``) descends to it monotonically.
+    """
+    z_min = (v / degree) ** (1.0 / (degree - 1))
+    if z_min**degree - v * z_min + c > 0:
+        return -1.0
+    z = v ** (1.0 / (degree - 1))
+    for _ in range(30):
+        g = z**degree - v * z + c
+        step = g / (degree * z ** (degree - 1) - v)
+        z -= step
+        if abs(step) <= 1e-10 * z:
+            break
+    return z
+
+
+@numba.njit(cache=True)
+def shrink_hyper_laplacian(values, beta, alpha, out):  # pragma: no cover - compiled
+    """``out = argmin_w |w|^alpha + beta/2 (w - v)^2`` element-wise, alpha in {1/2, 2/3, 1}.
+
+    alpha = 1 is soft thresholding. For alpha = 2/3 the stationary point ``w = z^3``
+    solves the quartic ``z^4 - |v| z + 2/(3 beta) = 0``; for alpha = 1/2, ``w = z^2``
+    solves the cubic ``z^3 - |v| z + 1/(2 beta) = 0`` (Krishnan & Fergus 2009). The
+    root is kept only where it beats ``w = 0``.
+    """
+    flat_in = values.ravel()
+    flat_out = out.ravel()
+    for n in range(flat_in.size):
+        v = flat_in[n]
+        a = abs(v)
+        if alpha == 1.0:
+            w = max(a - 1.0 / beta, 0.0)
+        elif a == 0.0:
+            w = 0.0
+        else:
+            if alpha == 0.5:
+                z = _largest_root(a, 1.0 / (2.0 * beta), 3)
+                w = z * z if z > 0 else 0.0
+                cost_w = z + 0.5 * beta * (w - a) ** 2 if z > 0 else 0.0
+            else:
+                z = _largest_root(a, 2.0 / (3.0 * beta), 4)
+                w = z * z * z if z > 0 else 0.0
+                cost_w = z * z + 0.5 * beta * (w - a) ** 2 if z > 0 else 0.0
+            if w > 0 and cost_w >= 0.5 * beta * a * a:
+                w = 0.0
+        flat_out[n] = w if v >= 0 else -w
+
+
+@numba.njit(cache=True)
+def shrink_isotropic(vx, vy, threshold, out_x, out_y):  # pragma: no cover - compiled
+    """Group soft-thresholding of the gradient field ``(vx, vy)`` by its magnitude."""
+    rows, cols = vx.shape
+    for i in range(rows):
+        for j in range(cols):
+            a, b = vx[i, j], vy[i, j]
+            norm = np.sqrt(a * a + b * b)
+            scale = max(norm - threshold, 0.0) / norm if norm > 0 else 0.0
+            out_x[i, j] = a * scale
+            out_y[i, j] = b * scale

@@ -1,0 +1,135 @@
+"""Total-variation deconvolution by ADMM."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_number
+from ._base import NonBlindDeblurrer
+from ._problem import difference_spectrum, estimate_noise_sigma, prepare
+from .hyper_laplacian import _adjoint_differences, _forward_differences
+
+#: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
+#: (benchmarks/calibrate_lambda.py).
+AUTO_LAM_SCALE = 0.05
+
+
+def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e-4,
+       isotropic: bool = True, boundary: str = "smooth", clip: bool = False, workers=None,
+       callback=None) -> np.ndarray:
+    """Total-variation deconvolution: ``min lam/2 ||k * x - y||^2 + TV(x)`` by ADMM.
+
+    The gradient is split off (``z = grad x``) and the augmented Lagrangian with
+    weight ``rho`` is minimised alternately: ``x`` by one Fourier-domain solve, ``z``
+    by (group) soft-thresholding, then the scaled dual ``u`` is updated.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        Blurry float image, (H, W) or (H, W, C).
+    psf : numpy.ndarray
+        The PSF, 2-D (all channels) or (h, w, C).
+    lam : 'auto' or float
+        Weight of the data term; 'auto' uses ``0.05 / sigma^2`` per channel with
+        ``sigma`` the estimated noise level.
+    rho : float, optional
+        ADMM penalty; default ``lam / 50`` (a good conditioning for images in [0, 1]).
+    max_iter : int
+        Maximum number of ADMM iterations.
+    tol : float
+        Stop when the relative change of ``x`` between iterations falls below it.
+    isotropic : bool
+        Isotropic TV (gradient magnitude) or anisotropic (|dx| + |dy|).
+    boundary, clip, workers
+        As in :func:`pydeblur.restoration.wiener`.
+    callback : callable, optional
+        ``callback(info)`` after every iteration, with ``channel``, ``iteration``,
+        ``max_iter``, ``change`` and ``estimate`` (read-only, cropped).
+
+    Returns
+    -------
+    numpy.ndarray
+        Restored image, same shape and dtype as ``image``.
+
+    References
+    ----------
+    L. Rudin, S. Osher and E. Fatemi, Physica D 60, 1992; S. Boyd et al., "Distributed
+    optimization and statistical learning via the alternating direction method of
+    multipliers", 2011.
+    """
+    from ._kernels import shrink_isotropic
+
+    max_iter = check_number(max_iter, name="max_iter", low=1, integer=True)
+    tol = check_number(tol, name="tol", low=0)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}.")
+    problem = prepare(image, psf, boundary=boundary, workers=workers)
+    if isinstance(lam, str):
+        if lam != "auto":
+            raise ValueError(f"lam must be 'auto' or a positive number, got {lam!r}.")
+        sigma = np.maximum(np.atleast_1d(estimate_noise_sigma(problem.image)), 1e-4)
+        lams = AUTO_LAM_SCALE / sigma**2
+    else:
+        lams = np.atleast_1d(check_number(lam, name="lam", low=0, low_inclusive=False))
+    if rho is not None:
+        rho = check_number(rho, name="rho", low=0, low_inclusive=False)
+    grad_energy = (difference_spectrum(problem.shape[0], problem.dtype)[:, None]
+                   + difference_spectrum(problem.shape[1], problem.dtype, half=True)[None, :])
+    dtype = problem.dtype.type
+    for c in range(problem.n_channels):
+        lam_c = float(lams[c] if lams.size > 1 else lams[0])
+        rho_c = dtype(rho if rho is not None else lam_c / 50)
+        observed = problem.channel(c)
+        otf = problem.otf(c)
+        data_term = dtype(lam_c) * np.conj(otf) * problem.rfft2(observed)
+        denominator = dtype(lam_c) * (otf.real**2 + otf.imag**2) + rho_c * grad_energy
+        x = observed
+        zx, zy = np.zeros_like(x), np.zeros_like(x)
+        ux, uy = np.zeros_like(x), np.zeros_like(x)
+        for iteration in range(1, max_iter + 1):
+            spectrum = problem.rfft2(_adjoint_differences(zx - ux, zy - uy))
+            spectrum *= rho_c
+            spectrum += data_term
+            spectrum /= denominator
+            x_new = problem.irfft2(spectrum)
+            change = float(np.linalg.norm(x_new - x) / max(np.linalg.norm(x_new), 1e-12))
+            x = x_new
+            gx, gy = _forward_differences(x)
+            vx, vy = gx + ux, gy + uy
+            if isotropic:
+                shrink_isotropic(vx, vy, 1.0 / float(rho_c), zx, zy)
+            else:
+                threshold = dtype(1.0 / rho_c)
+                zx = np.sign(vx) * np.maximum(np.abs(vx) - threshold, 0)
+                zy = np.sign(vy) * np.maximum(np.abs(vy) - threshold, 0)
+            ux, uy = vx - zx, vy - zy
+            if callback is not None:
+                view = x[problem.crop]
+                view.flags.writeable = False
+                callback({"channel": c, "iteration": iteration, "max_iter": max_iter,
+                          "change": change, "estimate": view})
+            if change < tol:
+                break
+        problem.store(c, x)
+    return problem.result(clip)
+
+
+class TVDeblurrer(NonBlindDeblurrer):
+    """Total-variation deconvolution as a Deblurrer; ``fit`` tunes ``lam`` (-> ``lam_``)."""
+
+    _solver = staticmethod(tv)
+    _tuned = "lam"
+    _tune_range = (10.0, 1e5)
+
+    def __init__(self, *, psf=None, lam="auto", rho=None, max_iter=100, tol=1e-4, isotropic=True,
+                 boundary="smooth", clip=False, workers=None, callback=None):
+        self.psf = psf
+        self.lam = lam
+        self.rho = rho
+        self.max_iter = max_iter
+        self.tol = tol
+        self.isotropic = isotropic
+        self.boundary = boundary
+        self.clip = clip
+        self.workers = workers
+        self.callback = callback
