@@ -94,7 +94,7 @@ def test_noise_free_periodic_wiener_recovers_the_image(dtype):
 
 
 def test_richardson_lucy_keeps_total_flux():
-    x, y = blurred((40, 50))
+    _, y = blurred((40, 50))
     out = richardson_lucy(y, KERNEL, max_iter=25, boundary="periodic")
     assert out.sum() == pytest.approx(y.sum(), rel=1e-10)
     assert (out >= 0).all()
@@ -224,7 +224,7 @@ def test_hyper_laplacian_shrinkage_is_the_exact_minimiser(alpha):
         else:
             shrink_hyper_laplacian(values, beta, alpha, out)
 
-        def cost(w, v):
+        def cost(w, v, beta=beta):
             return np.abs(w) ** alpha + beta / 2 * (w - v) ** 2
 
         brute = cost(candidates[None, :], values[:, None]).min(axis=1)

@@ -14,6 +14,7 @@ from ._problem import difference_spectrum, estimate_noise_sigma, prepare
 #: (benchmarks/calibrate_lambda.py).
 AUTO_LAM_SCALE = 0.25
 _SPECIAL_ALPHAS = (0.5, 2.0 / 3.0, 1.0)
+_BETA_RATE = 2 * math.sqrt(2)
 
 
 def _forward_differences(x):
@@ -46,7 +47,7 @@ def resolve_lam(lam, image) -> float | np.ndarray:
 
 
 def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_init: float = 1.0,
-                    beta_max: float = 256.0, beta_rate: float = 2 * math.sqrt(2), inner_iter: int = 1,
+                    beta_max: float = 256.0, beta_rate: float = _BETA_RATE, inner_iter: int = 1,
                     boundary: str = "smooth", clip: bool = False, workers=None,
                     callback=None) -> np.ndarray:
     """Non-blind deconvolution with a hyper-Laplacian gradient prior, by half-quadratic splitting.
@@ -151,7 +152,7 @@ class HyperLaplacianDeblurrer(NonBlindDeblurrer):
     _tune_range = (10.0, 1e5)
 
     def __init__(self, *, psf=None, lam="auto", alpha=2.0 / 3.0, beta_init=1.0, beta_max=256.0,
-                 beta_rate=2 * math.sqrt(2), inner_iter=1, boundary="smooth", clip=False,
+                 beta_rate=_BETA_RATE, inner_iter=1, boundary="smooth", clip=False,
                  workers=None, callback=None):
         self.psf = psf
         self.lam = lam

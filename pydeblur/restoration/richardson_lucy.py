@@ -127,7 +127,6 @@ class RichardsonLucyDeblurrer(NonBlindDeblurrer):
     def fit(self, blurry, sharp):
         """Choose the iteration count with the best mean PSNR on the pairs; returns self."""
         from ..base import as_pairs
-        from ..metrics import psnr
 
         self._check_psf_given()
         limit = 4 * check_number(self.max_iter, name="max_iter", low=1, integer=True)
