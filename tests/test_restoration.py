@@ -228,7 +228,7 @@ def test_hyper_laplacian_shrinkage_is_the_exact_minimiser(alpha):
             return np.abs(w) ** alpha + beta / 2 * (w - v) ** 2
 
         brute = cost(candidates[None, :], values[:, None]).min(axis=1)
-        slack = 1e-6 if alpha != 0.8 else 1e-3 * brute.max()  # the table's resolution
+        slack = 1e-6 if alpha != 0.8 else 1e-5  # the table: linear interpolation between entries
         assert np.all(cost(out, values) <= brute + slack)
 
 

@@ -26,14 +26,33 @@ def _adjoint_differences(wx, wy):
     return (np.roll(wx, 1, axis=1) - wx) + (np.roll(wy, 1, axis=0) - wy)
 
 
-def _lookup_shrinkage(values, beta, alpha, out):
-    """Shrinkage for any alpha in (0, 1) through a table of the 1-D solution (per beta)."""
-    top = float(np.abs(values).max()) if values.size else 0.0
-    grid = np.linspace(0.0, max(top, 1e-6), 4096)
-    candidates = np.linspace(0.0, 1.0, 2049)[None, :] * grid[:, None]
-    cost = np.abs(candidates) ** alpha + 0.5 * beta * (candidates - grid[:, None]) ** 2
-    table = candidates[np.arange(grid.size), np.argmin(cost, axis=1)]
-    out[...] = np.sign(values) * np.interp(np.abs(values), grid, table)
+def _shrinkage_table(beta: float, alpha: float, top: float, size: int = 1024):
+    """Grid of |v| in [0, top] and the minimiser of ``|w|^alpha + beta/2 (w - |v|)^2`` on it.
+
+    A brute-force search over ``size`` candidates per entry brackets the minimiser
+    (which lies in [0, |v|]); a few Newton steps on the stationarity condition
+    polish every non-zero entry.
+    """
+    grid = np.linspace(0.0, max(top, 1e-6), size)
+    candidates = np.linspace(0.0, 1.0, size)[None, :] * grid[:, None]
+    cost = candidates**alpha + 0.5 * beta * (candidates - grid[:, None]) ** 2
+    w = candidates[np.arange(size), np.argmin(cost, axis=1)]
+    nonzero = w > 0
+    wn, vn = w[nonzero], grid[nonzero]
+    for _ in range(4):
+        gradient = alpha * wn ** (alpha - 1) + beta * (wn - vn)
+        curvature = alpha * (alpha - 1) * wn ** (alpha - 2) + beta
+        step = np.where(curvature > 0, gradient / np.where(curvature > 0, curvature, 1), 0)
+        wn = np.clip(wn - step, 1e-12, vn)
+    better = wn**alpha + 0.5 * beta * (wn - vn) ** 2 < 0.5 * beta * vn**2
+    w[nonzero] = np.where(better, wn, 0.0)
+    return grid, w
+
+
+def _lookup_shrinkage(values, beta, alpha, out, table=None):
+    """Shrinkage for any alpha in (0, 1) by interpolating a :func:`_shrinkage_table`."""
+    grid, w = table if table is not None else _shrinkage_table(beta, alpha, float(np.abs(values).max()))
+    out[...] = np.sign(values) * np.interp(np.abs(values), grid, w)
 
 
 def resolve_lam(lam, image) -> float | np.ndarray:
@@ -124,11 +143,15 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
         for beta in betas:
             for _ in range(inner_iter):
                 gx, gy = _forward_differences(x)
+                table = None
+                if not special:
+                    top = float(max(np.abs(gx).max(), np.abs(gy).max()))
+                    table = _shrinkage_table(float(beta), alpha, top)
                 for g, w in ((gx, wx), (gy, wy)):
                     if special:
                         shrink_hyper_laplacian(g, float(beta), alpha, w)
                     else:
-                        _lookup_shrinkage(g, float(beta), alpha, w)
+                        _lookup_shrinkage(g, float(beta), alpha, w, table)
                 spectrum = problem.rfft2(_adjoint_differences(wx, wy))
                 spectrum *= problem.dtype.type(beta)
                 spectrum += data_term

@@ -11,7 +11,7 @@ from .hyper_laplacian import _adjoint_differences, _forward_differences
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
 #: (benchmarks/calibrate_lambda.py).
-AUTO_LAM_SCALE = 0.05
+AUTO_LAM_SCALE = 0.12
 
 
 def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e-4,
@@ -30,7 +30,7 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
     psf : numpy.ndarray
         The PSF, 2-D (all channels) or (h, w, C).
     lam : 'auto' or float
-        Weight of the data term; 'auto' uses ``0.05 / sigma^2`` per channel with
+        Weight of the data term; 'auto' uses ``0.12 / sigma^2`` per channel with
         ``sigma`` the estimated noise level.
     rho : float, optional
         ADMM penalty; default ``lam / 50`` (a good conditioning for images in [0, 1]).
