@@ -246,20 +246,46 @@ def _laplace_strip(first: np.ndarray, last: np.ndarray, length: int, *, periodic
     return scipy.fft.idst(scipy.fft.idct(spectrum, type=2, axis=2), type=1, axis=1).astype(dtype)
 
 
-def _smooth_extension(stack: np.ndarray, pad_rows: int, pad_cols: int) -> np.ndarray:
-    """Extend a (C, H, W) stack by (pad_rows, pad_cols) after its end, smoothly periodic.
+def _smooth_extension(image: np.ndarray, full_h: int, full_w: int) -> np.ndarray:
+    """Extend a 2-D image to (full_h, full_w) after its end, smoothly periodic.
 
     The right strip is the harmonic fill from the last column back round to the first;
     the bottom strip, spanning the widened image, the harmonic fill from the last row
     back round to the first. The result is continuous across every wrap-around.
     """
-    if pad_cols:
-        right = _laplace_strip(stack[:, :, -1], stack[:, :, 0], pad_cols, periodic_across=False)
-        stack = np.concatenate([stack, np.moveaxis(right, 1, 2)], axis=2)
-    if pad_rows:
-        bottom = _laplace_strip(stack[:, -1, :], stack[:, 0, :], pad_rows, periodic_across=True)
-        stack = np.concatenate([stack, bottom], axis=1)
-    return stack
+    h, w = image.shape
+    padded = np.empty((full_h, full_w), dtype=image.dtype)
+    padded[:h, :w] = image
+    if full_w > w:
+        right = _laplace_strip(image[None, :, -1], image[None, :, 0], full_w - w, periodic_across=False)
+        padded[:h, w:] = right[0].T
+    if full_h > h:
+        bottom = _laplace_strip(padded[None, h - 1], padded[None, 0], full_h - h, periodic_across=True)
+        padded[h:] = bottom[0]
+    return padded
+
+
+def padding_plan(image_shape, psf_shape, boundary: str):
+    """``(full_h, full_w, top, left)`` of the FFT grid :func:`pad_boundary` builds."""
+    check_choice(boundary, SOLVER_BOUNDARIES, name="boundary")
+    h, w = image_shape[:2]
+    kh, kw = (int(s) for s in psf_shape[:2])
+    if boundary == "periodic":
+        return h, w, 0, 0
+    full_h = scipy.fft.next_fast_len(h + 2 * kh, real=True)
+    full_w = scipy.fft.next_fast_len(w + 2 * kw, real=True)
+    return (full_h, full_w, kh, kw) if boundary == "reflect" else (full_h, full_w, 0, 0)
+
+
+def pad_channel(image2d: np.ndarray, plan, boundary: str) -> np.ndarray:
+    """One 2-D channel extended by a :func:`padding_plan` (always a new array)."""
+    full_h, full_w, top, left = plan
+    h, w = image2d.shape
+    if boundary == "periodic":
+        return np.array(image2d, order="C", copy=True)
+    if boundary == "reflect":
+        return np.pad(image2d, ((top, full_h - h - top), (left, full_w - w - left)), mode="symmetric")
+    return _smooth_extension(image2d, full_h, full_w)
 
 
 def pad_boundary(image, psf_shape, *, boundary: str = "smooth") -> tuple[np.ndarray, tuple[slice, slice]]:
@@ -280,7 +306,8 @@ def pad_boundary(image, psf_shape, *, boundary: str = "smooth") -> tuple[np.ndar
     Returns
     -------
     padded : numpy.ndarray
-        Extended image (same dtype, channels last), sized for fast FFTs when padded.
+        Extended image (a new array, same dtype, channels last), sized for fast FFTs
+        when padded.
     crop : tuple of slice
         ``padded[crop]`` is the original image region.
 
@@ -289,25 +316,13 @@ def pad_boundary(image, psf_shape, *, boundary: str = "smooth") -> tuple[np.ndar
     R. Liu and J. Jia, "Reducing boundary artifacts in image deconvolution", ICIP 2008.
     """
     image = check_image(image)
-    check_choice(boundary, SOLVER_BOUNDARIES, name="boundary")
+    plan = padding_plan(image.shape, psf_shape, boundary)
     h, w = image.shape[:2]
-    kh, kw = (int(s) for s in psf_shape[:2])
-    if boundary == "periodic":
-        return image, (slice(0, h), slice(0, w))
-    stack = _channels_first(image)
-    if boundary == "reflect":
-        ph, pw = kh, kw
-        full_h = scipy.fft.next_fast_len(h + 2 * ph, real=True)
-        full_w = scipy.fft.next_fast_len(w + 2 * pw, real=True)
-        pads = ((ph, full_h - h - ph), (pw, full_w - w - pw))
-        padded = np.pad(stack, ((0, 0), *pads), mode="symmetric")
-        crop = (slice(ph, ph + h), slice(pw, pw + w))
-    else:
-        full_h = scipy.fft.next_fast_len(h + 2 * kh, real=True)
-        full_w = scipy.fft.next_fast_len(w + 2 * kw, real=True)
-        padded = _smooth_extension(stack, full_h - h, full_w - w)
-        crop = (slice(0, h), slice(0, w))
-    return _channels_last(padded, image.ndim), crop
+    crop = (slice(plan[2], plan[2] + h), slice(plan[3], plan[3] + w))
+    if image.ndim == 2:
+        return pad_channel(image, plan, boundary), crop
+    channels = [pad_channel(image[:, :, c], plan, boundary) for c in range(image.shape[2])]
+    return np.stack(channels, axis=2), crop
 
 
 def _hat_windows(n: int, nodes: int, dtype) -> np.ndarray:

@@ -139,13 +139,59 @@ def shrink_hyper_laplacian(values, beta, alpha, out):  # pragma: no cover - comp
 
 
 @numba.njit(cache=True)
-def shrink_isotropic(vx, vy, threshold, out_x, out_y):  # pragma: no cover - compiled
-    """Group soft-thresholding of the gradient field ``(vx, vy)`` by its magnitude."""
-    rows, cols = vx.shape
+def forward_differences(x, gx, gy):  # pragma: no cover - compiled
+    """Periodic forward differences of ``x`` into ``gx`` (along columns) and ``gy`` (rows)."""
+    rows, cols = x.shape
     for i in range(rows):
+        down = i + 1 if i + 1 < rows else 0
         for j in range(cols):
-            a, b = vx[i, j], vy[i, j]
-            norm = np.sqrt(a * a + b * b)
-            scale = max(norm - threshold, 0.0) / norm if norm > 0 else 0.0
-            out_x[i, j] = a * scale
-            out_y[i, j] = b * scale
+            right = j + 1 if j + 1 < cols else 0
+            gx[i, j] = x[i, right] - x[i, j]
+            gy[i, j] = x[down, j] - x[i, j]
+
+
+@numba.njit(cache=True)
+def adjoint_differences(ax, ay, bx, by, out):  # pragma: no cover - compiled
+    """``out = Dx^T (ax - bx) + Dy^T (ay - by)`` for the periodic forward differences."""
+    rows, cols = ax.shape
+    for i in range(rows):
+        up = i - 1 if i > 0 else rows - 1
+        for j in range(cols):
+            left = j - 1 if j > 0 else cols - 1
+            out[i, j] = ((ax[i, left] - bx[i, left]) - (ax[i, j] - bx[i, j])
+                         + (ay[up, j] - by[up, j]) - (ay[i, j] - by[i, j]))
+
+
+@numba.njit(cache=True)
+def tv_admm_update(x, zx, zy, ux, uy, threshold, isotropic):  # pragma: no cover - compiled
+    """ADMM z and u steps of TV in place: ``v = Dx + u``, ``z = shrink(v)``, ``u = v - z``."""
+    rows, cols = x.shape
+    for i in range(rows):
+        down = i + 1 if i + 1 < rows else 0
+        for j in range(cols):
+            right = j + 1 if j + 1 < cols else 0
+            vx = x[i, right] - x[i, j] + ux[i, j]
+            vy = x[down, j] - x[i, j] + uy[i, j]
+            if isotropic:
+                norm = np.sqrt(vx * vx + vy * vy)
+                scale = max(norm - threshold, 0.0) / norm if norm > 0 else 0.0
+                nx, ny = vx * scale, vy * scale
+            else:
+                nx = np.sign(vx) * max(abs(vx) - threshold, 0.0)
+                ny = np.sign(vy) * max(abs(vy) - threshold, 0.0)
+            zx[i, j], zy[i, j] = nx, ny
+            ux[i, j], uy[i, j] = vx - nx, vy - ny
+
+
+@numba.njit(cache=True)
+def relative_change(new, old):  # pragma: no cover - compiled
+    """``||new - old|| / ||new||`` accumulated in float64."""
+    num = 0.0
+    den = 0.0
+    flat_new = new.ravel()
+    flat_old = old.ravel()
+    for n in range(flat_new.size):
+        d = float(flat_new[n]) - float(flat_old[n])
+        num += d * d
+        den += float(flat_new[n]) * float(flat_new[n])
+    return np.sqrt(num / den) if den > 0 else np.sqrt(num)

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.fft
 
 from .._validation import check_choice, check_image, check_psf
-from ..operators import SOLVER_BOUNDARIES, check_workers, pad_boundary
+from ..operators import SOLVER_BOUNDARIES, check_workers, pad_channel, padding_plan
 from ..psf._utils import psf_to_otf
 
 
@@ -21,18 +21,24 @@ class Problem:
     def __init__(self, image: np.ndarray, psf: np.ndarray, boundary: str, workers: int):
         self.image = image
         self.psf = psf
+        self.boundary = boundary
         self.workers = workers
         self.dtype = image.dtype
-        padded, self.crop = pad_boundary(image, psf.shape[:2], boundary=boundary)
-        self._padded = padded if padded.ndim == 3 else padded[:, :, None]
-        self.shape = self._padded.shape[:2]
-        self.n_channels = self._padded.shape[2]
+        self._plan = padding_plan(image.shape, psf.shape, boundary)
+        self.shape = self._plan[:2]
+        h, w = image.shape[:2]
+        self.crop = (slice(self._plan[2], self._plan[2] + h), slice(self._plan[3], self._plan[3] + w))
+        self.n_channels = 1 if image.ndim == 2 else image.shape[2]
         self._otf_cache: dict[int, np.ndarray] = {}
         self._out = np.empty(image.shape, dtype=self.dtype)
 
+    def image_channel(self, c: int) -> np.ndarray:
+        """Channel ``c`` of the input image (a view: do not write to it)."""
+        return self.image if self.image.ndim == 2 else self.image[:, :, c]
+
     def channel(self, c: int) -> np.ndarray:
-        """Padded channel ``c`` as a contiguous 2-D array (a copy; solvers may overwrite it)."""
-        return np.array(self._padded[:, :, c], order="C", copy=True)
+        """Padded channel ``c``: a new contiguous 2-D array that solvers may overwrite."""
+        return pad_channel(self.image_channel(c), self._plan, self.boundary)
 
     def psf_of(self, c: int) -> np.ndarray:
         return self.psf if self.psf.ndim == 2 else self.psf[:, :, c]
@@ -89,16 +95,20 @@ REGULARIZER_POWER = {"identity": 0, "gradient": 1, "laplacian": 2}
 REGULARIZER_FILTERS = {"identity": (1.0, 1), "gradient": (2.0, 2), "laplacian": (20.0, 1)}
 
 
-def regularizer_response(image2d: np.ndarray, regularizer: str) -> np.ndarray:
-    """The regulariser's filter applied to an image (interior only), flattened."""
+def regularizer_energy(image2d: np.ndarray, regularizer: str) -> float:
+    """Mean square of the regulariser's filter(s) applied to an image (interior only)."""
     if regularizer == "identity":
-        return (image2d - image2d.mean()).ravel()
-    dx, dy = np.diff(image2d, axis=1), np.diff(image2d, axis=0)
+        return float(np.var(image2d, dtype=np.float64))
     if regularizer == "gradient":
-        return np.concatenate([dx.ravel(), dy.ravel()])
+        total, count = 0.0, 0
+        for axis in (0, 1):
+            d = np.diff(image2d, axis=axis)
+            total += float(np.square(d, out=d).sum(dtype=np.float64))
+            count += d.size
+        return total / count
     centre = image2d[1:-1, 1:-1]
-    neighbours = image2d[1:-1, :-2] + image2d[1:-1, 2:] + image2d[:-2, 1:-1] + image2d[2:, 1:-1]
-    return (neighbours - 4 * centre).ravel()
+    lap = image2d[1:-1, :-2] + image2d[1:-1, 2:] + image2d[:-2, 1:-1] + image2d[2:, 1:-1] - 4 * centre
+    return float(np.square(lap, out=lap).sum(dtype=np.float64)) / lap.size
 
 
 def estimate_noise_sigma(image) -> float | np.ndarray:
@@ -127,7 +137,10 @@ def estimate_noise_sigma(image) -> float | np.ndarray:
     if min(image.shape[:2]) < 2:
         raise ValueError(f"noise estimation needs at least 2x2 pixels, got {image.shape[:2]}.")
     h, w = (image.shape[0] // 2) * 2, (image.shape[1] // 2) * 2
-    x = image[:h, :w].astype(np.float64)
-    diagonal = (x[0::2, 0::2] - x[0::2, 1::2] - x[1::2, 0::2] + x[1::2, 1::2]) / 2
-    sigma = np.median(np.abs(diagonal), axis=(0, 1)) / 0.6745
-    return float(sigma) if image.ndim == 2 else sigma
+    channels = [image] if image.ndim == 2 else [image[:, :, c] for c in range(image.shape[2])]
+    sigmas = []
+    for x in channels:  # one channel at a time keeps the temporaries a quarter channel each
+        diagonal = (x[0:h:2, 0:w:2] - x[0:h:2, 1:w:2]) - (x[1:h:2, 0:w:2] - x[1:h:2, 1:w:2])
+        sigmas.append(np.median(np.abs(diagonal)) / 2 / 0.6745)
+    sigma = np.array(sigmas, dtype=np.float64)
+    return float(sigma[0]) if image.ndim == 2 else sigma

@@ -17,15 +17,6 @@ _SPECIAL_ALPHAS = (0.5, 2.0 / 3.0, 1.0)
 _BETA_RATE = 2 * math.sqrt(2)
 
 
-def _forward_differences(x):
-    return np.roll(x, -1, axis=1) - x, np.roll(x, -1, axis=0) - x
-
-
-def _adjoint_differences(wx, wy):
-    """Adjoint of the periodic forward differences: ``Dx^T wx + Dy^T wy``."""
-    return (np.roll(wx, 1, axis=1) - wx) + (np.roll(wy, 1, axis=0) - wy)
-
-
 def _shrinkage_table(beta: float, alpha: float, top: float, size: int = 1024):
     """Grid of |v| in [0, top] and the minimiser of ``|w|^alpha + beta/2 (w - |v|)^2`` on it.
 
@@ -112,7 +103,7 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
     D. Krishnan and R. Fergus, "Fast image deconvolution using hyper-Laplacian
     priors", NIPS 2009.
     """
-    from ._kernels import shrink_hyper_laplacian
+    from ._kernels import adjoint_differences, forward_differences, shrink_hyper_laplacian
 
     alpha = check_number(alpha, name="alpha", low=0, high=1, low_inclusive=False)
     beta_init = check_number(beta_init, name="beta_init", low=0, low_inclusive=False)
@@ -138,25 +129,28 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
         data_term = lam_c * np.conj(otf) * problem.rfft2(observed)
         otf_energy = lam_c * (otf.real**2 + otf.imag**2)
         x = observed
-        wx, wy = np.empty_like(x), np.empty_like(x)
+        gx, gy, wx, wy = (np.empty_like(x) for _ in range(4))
+        zero = np.zeros((1, 1), dtype=x.dtype)
         step = 0
         for beta in betas:
             for _ in range(inner_iter):
-                gx, gy = _forward_differences(x)
-                table = None
-                if not special:
-                    top = float(max(np.abs(gx).max(), np.abs(gy).max()))
-                    table = _shrinkage_table(float(beta), alpha, top)
-                for g, w in ((gx, wx), (gy, wy)):
-                    if special:
-                        shrink_hyper_laplacian(g, float(beta), alpha, w)
-                    else:
-                        _lookup_shrinkage(g, float(beta), alpha, w, table)
-                spectrum = problem.rfft2(_adjoint_differences(wx, wy))
+                forward_differences(x, gx, gy)
+                if special:
+                    shrink_hyper_laplacian(gx, float(beta), alpha, wx)
+                    shrink_hyper_laplacian(gy, float(beta), alpha, wy)
+                else:
+                    table = _shrinkage_table(float(beta), alpha,
+                                             float(max(np.abs(gx).max(), np.abs(gy).max())))
+                    _lookup_shrinkage(gx, float(beta), alpha, wx, table)
+                    _lookup_shrinkage(gy, float(beta), alpha, wy, table)
+                none = np.broadcast_to(zero, x.shape)  # nothing to subtract, without a buffer
+                adjoint_differences(wx, wy, none, none, gx)
+                spectrum = problem.rfft2(gx)
                 spectrum *= problem.dtype.type(beta)
                 spectrum += data_term
                 spectrum /= otf_energy + problem.dtype.type(beta) * grad_energy
                 x = problem.irfft2(spectrum)
+                del spectrum
                 step += 1
                 if callback is not None:
                     view = x[problem.crop]

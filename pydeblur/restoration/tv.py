@@ -7,7 +7,6 @@ import numpy as np
 from .._validation import check_number
 from ._base import NonBlindDeblurrer
 from ._problem import difference_spectrum, estimate_noise_sigma, prepare
-from .hyper_laplacian import _adjoint_differences, _forward_differences
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
 #: (benchmarks/calibrate_lambda.py).
@@ -57,7 +56,7 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
     optimization and statistical learning via the alternating direction method of
     multipliers", 2011.
     """
-    from ._kernels import shrink_isotropic
+    from ._kernels import adjoint_differences, relative_change, tv_admm_update
 
     max_iter = check_number(max_iter, name="max_iter", low=1, integer=True)
     tol = check_number(tol, name="tol", low=0)
@@ -84,25 +83,19 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
         data_term = dtype(lam_c) * np.conj(otf) * problem.rfft2(observed)
         denominator = dtype(lam_c) * (otf.real**2 + otf.imag**2) + rho_c * grad_energy
         x = observed
-        zx, zy = np.zeros_like(x), np.zeros_like(x)
-        ux, uy = np.zeros_like(x), np.zeros_like(x)
+        zx, zy, ux, uy = (np.zeros_like(x) for _ in range(4))
+        buffer = np.empty_like(x)
         for iteration in range(1, max_iter + 1):
-            spectrum = problem.rfft2(_adjoint_differences(zx - ux, zy - uy))
+            adjoint_differences(zx, zy, ux, uy, buffer)
+            spectrum = problem.rfft2(buffer)
             spectrum *= rho_c
             spectrum += data_term
             spectrum /= denominator
             x_new = problem.irfft2(spectrum)
-            change = float(np.linalg.norm(x_new - x) / max(np.linalg.norm(x_new), 1e-12))
+            del spectrum
+            change = relative_change(x_new, x)
             x = x_new
-            gx, gy = _forward_differences(x)
-            vx, vy = gx + ux, gy + uy
-            if isotropic:
-                shrink_isotropic(vx, vy, 1.0 / float(rho_c), zx, zy)
-            else:
-                threshold = dtype(1.0 / rho_c)
-                zx = np.sign(vx) * np.maximum(np.abs(vx) - threshold, 0)
-                zy = np.sign(vy) * np.maximum(np.abs(vy) - threshold, 0)
-            ux, uy = vx - zx, vy - zy
+            tv_admm_update(x, zx, zy, ux, uy, 1.0 / float(rho_c), bool(isotropic))
             if callback is not None:
                 view = x[problem.crop]
                 view.flags.writeable = False

@@ -13,7 +13,7 @@ from ._problem import (
     estimate_noise_sigma,
     frequency_grid,
     prepare,
-    regularizer_response,
+    regularizer_energy,
 )
 
 #: Factor on the model's balance, calibrated once on BSDS500 *train* photos (12 photos x
@@ -34,8 +34,7 @@ def auto_balance(image2d: np.ndarray, psf2d: np.ndarray, regularizer: str) -> fl
     """
     sigma = float(estimate_noise_sigma(image2d))
     tap_energy, n_filters = REGULARIZER_FILTERS[regularizer]
-    response = regularizer_response(image2d.astype(np.float64), regularizer)
-    signal = np.mean(response**2) - sigma**2 * tap_energy
+    signal = regularizer_energy(image2d, regularizer) - sigma**2 * tap_energy
     power = max(signal, 1e-3 * sigma**2, 1e-12) / float(np.sum(psf2d**2))
     return max(AUTO_BALANCE_SCALE[regularizer] * sigma**2 / (n_filters * power), 1e-12)
 
@@ -105,8 +104,7 @@ def wiener(image, psf, *, balance="auto", regularizer: str = "gradient", boundar
                                   where=denominator > 0)
         else:
             if balance == "auto":
-                channel = problem.image if problem.image.ndim == 2 else problem.image[:, :, c]
-                value = auto_balance(channel, problem.psf_of(c), regularizer)
+                value = auto_balance(problem.image_channel(c), problem.psf_of(c), regularizer)
             else:
                 value = balance
             apply_wiener(spectrum, otf, reg_rows, reg_cols, power, value)
