@@ -110,8 +110,8 @@ def main():
              + "\n\nMean PSNR over every image, PSF and noise level:\n\n"
              + markdown_table(["method", "mean PSNR (dB)"], summary)
              + "\n\nTargets:\n\n"
-             + markdown_table(["noise", "our wiener - skimage wiener (dB)", "hyper_laplacian - our wiener (dB)"],
-                              gaps))
+             + markdown_table(["noise", "our wiener - skimage wiener (dB)",
+                               "hyper_laplacian - our wiener (dB)"], gaps))
     report("restoration_quality",
            f"Non-blind quality, true PSF, 'valid' blur, {len(photos)} photos (256x256) x 4 PSF families",
            table, "python benchmarks/restoration_quality.py")

@@ -75,9 +75,8 @@ def _cmd_demo(args) -> int:
     from .datasets import sample_image
     from .io import imwrite
     from .metrics import psnr, ssim
-    from .synth import degrade
-
     from .restoration import hyper_laplacian, wiener
+    from .synth import degrade
 
     sharp = sample_image(args.image)
     kernel = psf.trajectory(length=25, rng=args.seed)
