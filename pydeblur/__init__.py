@@ -40,8 +40,11 @@ _EXPORTS = {
     "RichardsonLucyDeblurrer": "pydeblur.restoration",
     "HyperLaplacianDeblurrer": "pydeblur.restoration",
     "TVDeblurrer": "pydeblur.restoration",
+    "SRNDeblur": "pydeblur.nets",
+    "DeepDeblur": "pydeblur.nets",
+    "DeblurGAN": "pydeblur.nets",
 }
-_SUBMODULES = ("psf", "synth", "operators", "restoration", "metrics", "io", "datasets", "base", "cli")
+_SUBMODULES = ("psf", "synth", "operators", "restoration", "nets", "metrics", "io", "datasets", "base", "cli")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 

@@ -97,6 +97,43 @@ def _cmd_demo(args) -> int:
     return EXIT_OK
 
 
+NETWORKS = ("srn", "deepdeblur", "deblurgan")
+
+
+def _cmd_train(args) -> int:
+    from .nets import DeblurGAN, DeepDeblur, PairDataset, SRNDeblur, SyntheticBlurDataset
+    from .synth import PSFSampler
+
+    if (args.sharp_dir is None) == (args.pairs_dir is None):
+        raise ValueError("give exactly one of --sharp-dir (synthesise blur) or --pairs-dir (GoPro layout).")
+    if args.output.exists() and not args.overwrite:
+        raise FileExistsError(f"{args.output} already exists; pass --overwrite to replace it.")
+    cls = {"srn": SRNDeblur, "deepdeblur": DeepDeblur, "deblurgan": DeblurGAN}[args.network]
+    net = cls(size=args.size, precision=args.precision, device=args.device, epochs=args.epochs,
+              steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, crop_size=args.crop,
+              lr=args.lr, checkpoint_dir=args.checkpoint_dir, seed=args.seed,
+              progress=not args.no_progress, num_workers=args.num_workers)
+    length = args.steps_per_epoch * args.batch_size
+    if args.sharp_dir is not None:
+        sampler = PSFSampler(args.families, max_size=args.max_size)
+        train = SyntheticBlurDataset(args.sharp_dir, crop=args.crop, length=length, sampler=sampler,
+                                     noise_sigma=(0.0, args.max_noise), seed=args.seed)
+        val = (SyntheticBlurDataset(args.val_dir, crop=args.val_crop, length=args.val_items,
+                                    sampler=sampler, noise_sigma=(0.01, 0.01), augment=False,
+                                    seed=args.seed + 1) if args.val_dir else None)
+    else:
+        train = PairDataset(args.pairs_dir, crop=args.crop, length=length, seed=args.seed)
+        val = PairDataset(args.val_dir, crop=args.val_crop, augment=False) if args.val_dir else None
+    start = time.perf_counter()
+    net.fit_dataset(train, val)
+    record = {"command": "pydeblur " + " ".join(sys.argv[1:]) if sys.argv else "",
+              "wall_seconds": round(time.perf_counter() - start, 1),
+              "precision": args.precision, "torch": __import__("torch").__version__}
+    net.save(args.output, record=record)
+    print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``pydeblur`` command."""
     from . import __version__
@@ -156,6 +193,34 @@ def build_parser() -> argparse.ArgumentParser:
     p_synth.add_argument("--bit-depth", type=int, default=8, choices=(8, 16), help="PNG bit depth")
     p_synth.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    p_train = commands.add_parser(
+        "train", help="train a deblurring network",
+        description="Train SRN-DeblurNet, DeepDeblur or DeblurGAN on blur synthesised from sharp "
+                    "photos (--sharp-dir) or on GoPro-layout pairs (--pairs-dir); writes safetensors.")
+    p_train.add_argument("network", choices=NETWORKS)
+    p_train.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
+    p_train.add_argument("--sharp-dir", type=Path, nargs="+", help="folder(s) of sharp photos")
+    p_train.add_argument("--pairs-dir", type=Path, help="GoPro-layout folder of pairs")
+    p_train.add_argument("--val-dir", type=Path, help="validation photos (or pairs) folder")
+    p_train.add_argument("--val-items", type=int, default=16, help="validation crops per epoch")
+    p_train.add_argument("--val-crop", type=int, default=192, help="validation crop size")
+    p_train.add_argument("--size", default="small", choices=("small", "paper"))
+    p_train.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
+    p_train.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
+    p_train.add_argument("--epochs", type=int, default=10)
+    p_train.add_argument("--steps-per-epoch", type=int, default=200)
+    p_train.add_argument("--batch-size", type=int, default=8)
+    p_train.add_argument("--crop", type=int, default=128)
+    p_train.add_argument("--lr", type=float, default=1e-4)
+    p_train.add_argument("--families", nargs="+", choices=FAMILIES, default=["trajectory"])
+    p_train.add_argument("--max-size", type=int, default=31, help="largest synthetic kernel (odd)")
+    p_train.add_argument("--max-noise", type=float, default=0.02, help="largest noise sigma")
+    p_train.add_argument("--num-workers", type=int, default=0)
+    p_train.add_argument("--checkpoint-dir", type=Path, help="checkpoints; an existing one is resumed")
+    p_train.add_argument("--seed", type=int, default=0)
+    p_train.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p_train.add_argument("--no-progress", action="store_true")
+
     p_demo = commands.add_parser("demo", help="blur a bundled photo and deblur it",
                                  description="Blur a bundled photo, deblur it, write a figure.")
     p_demo.add_argument("-o", "--output-dir", type=Path, default=Path("pydeblur-demo"),
@@ -165,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = {"psf": _cmd_psf, "synth": _cmd_synth, "demo": _cmd_demo}
+_COMMANDS = {"psf": _cmd_psf, "synth": _cmd_synth, "demo": _cmd_demo, "train": _cmd_train}
 
 
 def main(argv=None) -> int:

@@ -1,0 +1,55 @@
+"""Building blocks shared by the architectures."""
+
+from __future__ import annotations
+
+from ._torch import F, nn, torch
+
+
+def conv(in_channels: int, out_channels: int, kernel: int, stride: int = 1) -> nn.Conv2d:
+    """Convolution with 'same' padding (for odd kernels) and bias."""
+    return nn.Conv2d(in_channels, out_channels, kernel, stride=stride, padding=kernel // 2)
+
+
+class ResBlock(nn.Module):
+    """``x + conv(relu(conv(x)))`` without normalisation (Nah et al. 2017; Tao et al. 2018)."""
+
+    def __init__(self, channels: int, kernel: int = 5):
+        super().__init__()
+        self.body = nn.Sequential(conv(channels, channels, kernel), nn.ReLU(inplace=True),
+                                  conv(channels, channels, kernel))
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+class ConvLSTMCell(nn.Module):
+    """Convolutional LSTM cell (Shi et al. 2015): the gates are convolutions of [x, h]."""
+
+    def __init__(self, channels: int, kernel: int = 5):
+        super().__init__()
+        self.channels = channels
+        self.gates = conv(2 * channels, 4 * channels, kernel)
+
+    def forward(self, x, state):
+        if state is None:
+            zeros = torch.zeros_like(x)
+            state = (zeros, zeros)
+        hidden, cell = state
+        i, f, o, g = torch.chunk(self.gates(torch.cat([x, hidden], dim=1)), 4, dim=1)
+        cell = torch.sigmoid(f) * cell + torch.sigmoid(i) * torch.tanh(g)
+        hidden = torch.sigmoid(o) * torch.tanh(cell)
+        return hidden, (hidden, cell)
+
+
+def resize(x, size):
+    """Bilinear resize to ``size`` (H, W), as the multi-scale networks use between scales."""
+    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+
+
+def pyramid(x, n_scales: int):
+    """Images at scales 1, 1/2, 1/4, ... (finest first)."""
+    levels = [x]
+    for _ in range(n_scales - 1):
+        h, w = levels[-1].shape[-2:]
+        levels.append(resize(levels[-1], (h // 2, w // 2)))
+    return levels

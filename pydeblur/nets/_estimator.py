@@ -1,0 +1,233 @@
+"""The Deblurrer shared by the networks: training loop, checkpoints, inference, weights."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..base import BaseDeblurrer
+from ._torch import nn, torch
+from .data import PairDataset
+from .inference import restore_image
+from .losses import multiscale_content_loss
+from .precision import autocast, resolve_device, resolve_precision
+from .weights import load_into, load_weights, resolve_weights_path, save_weights
+
+CHECKPOINT_NAME = "checkpoint.pt"
+
+
+def _distributed():
+    """(rank, world_size) when torch.distributed is initialised, else (0, 1)."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+class NetDeblurrer(BaseDeblurrer):
+    """Base of the network Deblurrers.
+
+    Subclasses define ``architecture`` (a name), ``sizes`` (name -> constructor
+    kwargs), ``_build(config)`` and, when their training step is not the plain
+    multi-scale content loss, ``_make_optimizers`` / ``_train_step``.
+    """
+
+    architecture = ""
+    sizes: dict = {}
+    _fitted_attributes = ("model_",)
+
+    # -- construction -------------------------------------------------------------
+    def _config(self) -> dict:
+        if self.size not in self.sizes:
+            raise ValueError(f"size must be one of {sorted(self.sizes)}, got {self.size!r}.")
+        return {"architecture": self.architecture, "size": self.size, **self.sizes[self.size]}
+
+    def _build(self, config: dict) -> nn.Module:
+        raise NotImplementedError
+
+    def _device(self):
+        return resolve_device(self.device)
+
+    @property
+    def pad_multiple(self) -> int:
+        """Input sides must be multiples of this (the stride times the pyramid's halvings)."""
+        model = self.model_
+        return model.stride * 2 ** (getattr(model, "n_scales", 1) - 1)
+
+    @classmethod
+    def from_pretrained(cls, name_or_path, **params):
+        """A network with shipped or saved weights: ``SRNDeblur.from_pretrained("srn-small")``.
+
+        Parameters
+        ----------
+        name_or_path : str or os.PathLike
+            A shipped name (see :func:`pydeblur.nets.weights.shipped_names`) or a
+            ``.safetensors`` file written by :meth:`save`.
+        **params
+            Constructor parameters (device, precision, tile, ...).
+
+        Raises
+        ------
+        FileNotFoundError
+            Unknown name or missing file (nothing is downloaded).
+        ValueError
+            Corrupt or truncated file, or weights of another architecture.
+        """
+        path = resolve_weights_path(name_or_path)
+        state, config, record = load_weights(path)
+        if config.get("architecture") != cls.architecture:
+            raise ValueError(f"{path} holds {config.get('architecture')!r} weights, not "
+                             f"{cls.architecture!r}; load it with the matching class.")
+        estimator = cls(**{"size": config["size"], **params})
+        model = estimator._build(config)
+        load_into(model, state, path)
+        estimator.model_ = model.to(estimator._device()).eval()
+        estimator.config_ = config
+        estimator.history_ = record.get("history", [])
+        estimator.record_ = record
+        return estimator
+
+    def save(self, path, *, record=None) -> Path:
+        """Write the fitted network's weights, config and training record (safetensors)."""
+        from ..base import check_is_fitted
+
+        check_is_fitted(self, ("model_",))
+        full_record = {"history": getattr(self, "history_", []), **(record or {})}
+        return save_weights(path, self.model_, config=self.config_, record=full_record)
+
+    # -- inference ----------------------------------------------------------------
+    def _restore_one(self, image):
+        device = self._device()
+        precision = resolve_precision(self.precision, device)
+        return restore_image(self.model_, image, multiple=self.pad_multiple, device=device,
+                             precision=precision, tile=self.tile, overlap=self.tile_overlap,
+                             batch_size=self.tile_batch, channels_last=True)
+
+    # -- training -----------------------------------------------------------------
+    def _make_optimizers(self, model):
+        return {"model": torch.optim.Adam(model.parameters(), lr=self.lr)}
+
+    def _train_step(self, model, optimizers, blurry, sharp, device, precision) -> dict:
+        """One optimisation step of the multi-scale content loss; returns the losses."""
+        with autocast(device, precision):
+            outputs = model(blurry)
+        loss = multiscale_content_loss(outputs, sharp)
+        optimizers["model"].zero_grad(set_to_none=True)
+        loss.backward()
+        if self.grad_clip:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), self.grad_clip)
+        optimizers["model"].step()
+        return {"loss": float(loss.detach())}
+
+    def fit(self, blurry, sharp):
+        """Train on in-memory pairs (random crops of ``crop_size``); returns self."""
+        train = PairDataset((blurry, sharp), crop=self.crop_size,
+                            length=self.steps_per_epoch * self.batch_size, seed=self.seed)
+        return self.fit_dataset(train)
+
+    def fit_dataset(self, train, val=None):
+        """Train on a torch Dataset of (blurry, sharp) tensors; returns self.
+
+        ``epochs`` x ``steps_per_epoch`` steps of Adam with a cosine learning-rate
+        schedule and gradient clipping; validation PSNR after every epoch when ``val``
+        is given; a checkpoint after every epoch in ``checkpoint_dir``, from which
+        training resumes when ``resume`` is set. Under ``torchrun`` (torch.distributed
+        initialised) the model is wrapped in DistributedDataParallel and the data is
+        sharded; rank 0 writes the checkpoints.
+        """
+        from tqdm.auto import tqdm
+
+        device = self._device()
+        precision = resolve_precision(self.precision, device)
+        rank, world = _distributed()
+        torch.manual_seed(self.seed)
+        config = self._config()
+        model = self._build(config).to(device).to(memory_format=torch.channels_last)
+        optimizers = self._make_optimizers(model)
+        total_steps = self.epochs * self.steps_per_epoch
+        schedulers = {name: torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda step: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
+            for name, opt in optimizers.items()}
+        history, start_epoch = [], 0
+        checkpoint = Path(self.checkpoint_dir) / CHECKPOINT_NAME if self.checkpoint_dir else None
+        if checkpoint is not None and self.resume and checkpoint.exists():
+            state = torch.load(checkpoint, map_location=device, weights_only=False)
+            if state["config"] != config:
+                raise ValueError(f"{checkpoint} was written for {state['config']}, not {config}; "
+                                 "use another checkpoint_dir or resume=False.")
+            model.load_state_dict(state["model"])
+            for name, opt in optimizers.items():
+                opt.load_state_dict(state["optimizers"][name])
+                schedulers[name].load_state_dict(state["schedulers"][name])
+            history, start_epoch = state["history"], state["epoch"]
+        train_model = model
+        if world > 1:
+            train_model = torch.nn.parallel.DistributedDataParallel(model)
+        sampler = (torch.utils.data.distributed.DistributedSampler(train, shuffle=True, seed=self.seed)
+                   if world > 1 else None)
+        loader = torch.utils.data.DataLoader(train, batch_size=self.batch_size, shuffle=sampler is None,
+                                             sampler=sampler, num_workers=self.num_workers, drop_last=True)
+        for epoch in range(start_epoch, self.epochs):
+            if hasattr(train, "set_epoch"):
+                train.set_epoch(epoch)
+            if sampler is not None:
+                sampler.set_epoch(epoch)
+            train_model.train()
+            start, losses, steps = time.perf_counter(), [], 0
+            bar = tqdm(total=self.steps_per_epoch, desc=f"epoch {epoch + 1}/{self.epochs}",
+                       disable=not self.progress or rank != 0, leave=False)
+            while steps < self.steps_per_epoch:
+                for blurry, sharp in loader:
+                    blurry = blurry.to(device).contiguous(memory_format=torch.channels_last)
+                    sharp = sharp.to(device)
+                    step_losses = self._train_step(train_model, optimizers, blurry, sharp, device, precision)
+                    for scheduler in schedulers.values():
+                        scheduler.step()
+                    losses.append(step_losses)
+                    steps += 1
+                    bar.update(1)
+                    if steps >= self.steps_per_epoch:
+                        break
+            bar.close()
+            entry = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - start, 2),
+                     "lr": optimizers[next(iter(optimizers))].param_groups[0]["lr"],
+                     **{k: float(np.mean([d[k] for d in losses])) for k in losses[0]}}
+            if val is not None and rank == 0:
+                entry["val_psnr"] = self._validate(model, val, device, precision)
+            history.append(entry)
+            if self.progress and rank == 0:
+                print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                               for k, v in entry.items()), flush=True)
+            if checkpoint is not None and rank == 0:
+                checkpoint.parent.mkdir(parents=True, exist_ok=True)
+                tmp = checkpoint.with_suffix(".tmp")
+                torch.save({"model": model.state_dict(), "config": config, "epoch": epoch + 1,
+                            "history": history,
+                            "optimizers": {n: o.state_dict() for n, o in optimizers.items()},
+                            "schedulers": {n: s.state_dict() for n, s in schedulers.items()}}, tmp)
+                tmp.replace(checkpoint)
+        self.model_ = model.eval()
+        self.config_ = config
+        self.history_ = history
+        return self
+
+    def _validate(self, model, val, device, precision) -> float:
+        """Mean PSNR of the model on a validation dataset of (blurry, sharp) tensors."""
+        from ..metrics import psnr
+
+        values = []
+        model.eval()
+        with torch.inference_mode():
+            for i in range(len(val)):
+                blurry, sharp = val[i]
+                out = restore_image(model, blurry.numpy().transpose(1, 2, 0), multiple=self._multiple(model),
+                                    device=device, precision=precision, tile=None, overlap=0)
+                values.append(psnr(np.clip(out, 0, 1), sharp.numpy().transpose(1, 2, 0)))
+        model.train()
+        return float(np.mean(values))
+
+    @staticmethod
+    def _multiple(model) -> int:
+        return model.stride * 2 ** (getattr(model, "n_scales", 1) - 1)

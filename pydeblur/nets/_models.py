@@ -1,0 +1,211 @@
+"""The three network Deblurrers: SRNDeblur, DeepDeblur, DeblurGAN."""
+
+from __future__ import annotations
+
+from ._estimator import NetDeblurrer
+from ._torch import torch
+from .deblurgan import DEBLURGAN_SIZES, PatchCritic, ResnetGenerator
+from .deepdeblur import DEEPDEBLUR_SIZES, DeepDeblurNet
+from .losses import PerceptualLoss, gradient_penalty, multiscale_content_loss
+from .precision import autocast
+from .srn import SRN_SIZES, SRNNet
+
+_COMMON_DOC = """
+    Parameters
+    ----------
+    size : {'small', 'paper'}
+        Network size: 'paper' as published, 'small' trains on a CPU.
+    precision : {'auto', 'fp32', 'bf16'}
+        Numeric precision of training and inference; 'auto' takes bf16 autocast where
+        the CPU (AMX / AVX512-BF16) or GPU runs it natively, fp32 elsewhere.
+    device : str, optional
+        'cpu', 'cuda', 'cuda:1', ...; default CUDA when available.
+    tile, tile_overlap, tile_batch : int
+        Inference on images larger than ``tile`` pixels runs in overlapping tiles
+        (``tile=None`` never tiles), ``tile_batch`` tiles per forward pass.
+    epochs, steps_per_epoch, batch_size, crop_size, lr, grad_clip : training schedule
+        Adam at ``lr`` with a cosine decay to lr/10, gradient norm clipped at
+        ``grad_clip`` (0 disables).
+    num_workers : int
+        DataLoader worker processes.
+    checkpoint_dir : str, optional
+        Where a checkpoint is written after every epoch; ``resume`` continues from it.
+    progress : bool
+        Progress bar and one line per epoch.
+    seed : int
+        Seed of initialisation and data.
+"""
+
+
+class SRNDeblur(NetDeblurrer):
+    __doc__ = ("Scale-recurrent network (Tao et al. 2018) as a Deblurrer.\n" + _COMMON_DOC
+               + "\n    Examples\n    --------\n    >>> net = SRNDeblur.from_pretrained('srn-small')  # doctest: +SKIP\n")
+
+    architecture = "srn"
+    sizes = SRN_SIZES
+
+    def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
+                 tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
+                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, progress=True, seed=0):
+        self.size = size
+        self.precision = precision
+        self.device = device
+        self.tile = tile
+        self.tile_overlap = tile_overlap
+        self.tile_batch = tile_batch
+        self.epochs = epochs
+        self.steps_per_epoch = steps_per_epoch
+        self.batch_size = batch_size
+        self.crop_size = crop_size
+        self.lr = lr
+        self.grad_clip = grad_clip
+        self.num_workers = num_workers
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
+        self.progress = progress
+        self.seed = seed
+
+    def _build(self, config):
+        return SRNNet(channels=tuple(config["channels"]), n_resblocks=config["n_resblocks"])
+
+
+class DeepDeblur(NetDeblurrer):
+    __doc__ = ("Multi-scale CNN of Nah et al. (2017) as a Deblurrer.\n" + _COMMON_DOC
+               + """    adversarial_weight : float
+        Weight of the optional adversarial loss (a PatchGAN critic trained with
+        WGAN-GP); 0 trains with the multi-scale content loss alone.
+""")
+
+    architecture = "deepdeblur"
+    sizes = DEEPDEBLUR_SIZES
+
+    def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
+                 tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
+                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, progress=True, seed=0,
+                 adversarial_weight=0.0):
+        self.size = size
+        self.precision = precision
+        self.device = device
+        self.tile = tile
+        self.tile_overlap = tile_overlap
+        self.tile_batch = tile_batch
+        self.epochs = epochs
+        self.steps_per_epoch = steps_per_epoch
+        self.batch_size = batch_size
+        self.crop_size = crop_size
+        self.lr = lr
+        self.grad_clip = grad_clip
+        self.num_workers = num_workers
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
+        self.progress = progress
+        self.seed = seed
+        self.adversarial_weight = adversarial_weight
+
+    def _build(self, config):
+        return DeepDeblurNet(channels=config["channels"], n_resblocks=config["n_resblocks"])
+
+    def _make_optimizers(self, model):
+        optimizers = super()._make_optimizers(model)
+        if self.adversarial_weight:
+            self._critic = PatchCritic(channels=32).to(next(model.parameters()).device)
+            optimizers["critic"] = torch.optim.Adam(self._critic.parameters(), lr=self.lr, betas=(0.5, 0.9))
+        return optimizers
+
+    def _train_step(self, model, optimizers, blurry, sharp, device, precision):
+        if not self.adversarial_weight:
+            return super()._train_step(model, optimizers, blurry, sharp, device, precision)
+        return _adversarial_step(self, model, self._critic, optimizers, blurry, sharp, device, precision,
+                                 content_weight=1.0, adversarial_weight=self.adversarial_weight,
+                                 n_critic=1, content=lambda outs, s: multiscale_content_loss(outs, s))
+
+
+class DeblurGAN(NetDeblurrer):
+    __doc__ = ("DeblurGAN (Kupyn et al. 2018) as a Deblurrer: ResNet generator, PatchGAN critic, "
+               "WGAN-GP.\n" + _COMMON_DOC
+               + """    n_critic : int
+        Critic updates per generator update (5 in the paper).
+    gp_weight : float
+        Gradient-penalty weight (10 in the paper).
+    content_weight : float
+        Weight of the content loss against the adversarial loss (100 in the paper).
+    vgg_weights : str, optional
+        Path of a torchvision VGG19 state dict: the content loss becomes the
+        perceptual (conv3_3) loss of the paper. Without it the content loss is L1.
+        Nothing is downloaded.
+""")
+
+    architecture = "deblurgan"
+    sizes = DEBLURGAN_SIZES
+
+    def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
+                 tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
+                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, progress=True, seed=0,
+                 n_critic=5, gp_weight=10.0, content_weight=100.0, vgg_weights=None):
+        self.size = size
+        self.precision = precision
+        self.device = device
+        self.tile = tile
+        self.tile_overlap = tile_overlap
+        self.tile_batch = tile_batch
+        self.epochs = epochs
+        self.steps_per_epoch = steps_per_epoch
+        self.batch_size = batch_size
+        self.crop_size = crop_size
+        self.lr = lr
+        self.grad_clip = grad_clip
+        self.num_workers = num_workers
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
+        self.progress = progress
+        self.seed = seed
+        self.n_critic = n_critic
+        self.gp_weight = gp_weight
+        self.content_weight = content_weight
+        self.vgg_weights = vgg_weights
+
+    def _build(self, config):
+        return ResnetGenerator(channels=config["channels"], n_resblocks=config["n_resblocks"])
+
+    def _make_optimizers(self, model):
+        device = next(model.parameters()).device
+        self._critic = PatchCritic(channels=self.sizes[self.size]["channels"]).to(device)
+        self._perceptual = PerceptualLoss(self.vgg_weights).to(device) if self.vgg_weights else None
+        return {"model": torch.optim.Adam(model.parameters(), lr=self.lr, betas=(0.5, 0.999)),
+                "critic": torch.optim.Adam(self._critic.parameters(), lr=self.lr, betas=(0.5, 0.999))}
+
+    def _train_step(self, model, optimizers, blurry, sharp, device, precision):
+        def content(outputs, target):
+            if self._perceptual is not None:
+                return self._perceptual(outputs[0], target)
+            return multiscale_content_loss(outputs, target, kind="l1")
+
+        return _adversarial_step(self, model, self._critic, optimizers, blurry, sharp, device, precision,
+                                 content_weight=self.content_weight, adversarial_weight=1.0,
+                                 n_critic=self.n_critic, content=content, gp_weight=self.gp_weight)
+
+
+def _adversarial_step(estimator, model, critic, optimizers, blurry, sharp, device, precision, *,
+                      content_weight, adversarial_weight, n_critic, content, gp_weight=10.0):
+    """WGAN-GP: ``n_critic`` critic updates on the same batch, then one generator update."""
+    for _ in range(n_critic):
+        with torch.no_grad(), autocast(device, precision):
+            fake = model(blurry)[0].float()
+        with autocast(device, precision):
+            critic_loss = critic(fake).float().mean() - critic(sharp).float().mean()
+        penalty = gradient_penalty(critic, sharp, fake)
+        optimizers["critic"].zero_grad(set_to_none=True)
+        (critic_loss + gp_weight * penalty).backward()
+        optimizers["critic"].step()
+    with autocast(device, precision):
+        outputs = model(blurry)
+        adversarial = -critic(outputs[0]).float().mean()
+    content_loss = content(outputs, sharp)
+    loss = content_weight * content_loss + adversarial_weight * adversarial
+    optimizers["model"].zero_grad(set_to_none=True)
+    loss.backward()
+    if estimator.grad_clip:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), estimator.grad_clip)
+    optimizers["model"].step()
+    return {"loss": float(loss.detach()), "content": float(content_loss.detach()),
+            "critic": float(critic_loss.detach())}

@@ -1,0 +1,98 @@
+"""Weights files: safetensors with the network's config and training record as metadata.
+
+Shipped files live in ``pydeblur/weights/<name>.safetensors``; ``from_pretrained``
+takes one of those names or a path. Nothing is ever downloaded, and a missing,
+truncated, corrupt or mismatched file is an error, never random weights.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from ._torch import torch
+
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
+FORMAT = "pydeblur-weights-1"
+
+
+def shipped_names() -> list[str]:
+    """Names of the weights files that ship with pydeblur."""
+    return sorted(p.stem for p in WEIGHTS_DIR.glob("*.safetensors"))
+
+
+def resolve_weights_path(name_or_path) -> Path:
+    """Path of a shipped name (e.g. 'srn-small') or an existing file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".safetensors" or candidate.exists():
+        if not candidate.is_file():
+            raise FileNotFoundError(f"weights file {candidate} does not exist.")
+        return candidate
+    shipped = WEIGHTS_DIR / f"{name_or_path}.safetensors"
+    if shipped.is_file():
+        return shipped
+    names = ", ".join(shipped_names()) or "none"
+    raise FileNotFoundError(
+        f"no shipped weights named {name_or_path!r} (shipped: {names}); pass a name from that list "
+        "or the path of a .safetensors file written by pydeblur. Nothing is downloaded."
+    )
+
+
+def save_weights(path, model, *, config: dict, record: dict) -> Path:
+    """Write ``model``'s parameters with ``config`` and ``record`` to ``path``, atomically."""
+    from safetensors.torch import save
+
+    path = Path(path)
+    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    metadata = {"format": FORMAT, "config": json.dumps(config), "record": json.dumps(record)}
+    data = save(state, metadata=metadata)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_weights(path) -> tuple[dict, dict, dict]:
+    """``(state_dict, config, record)`` from a pydeblur weights file."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    path = Path(path)
+    data = path.read_bytes()
+    try:
+        state = load(data)
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            metadata = handle.metadata() or {}
+    except (SafetensorError, ValueError, RuntimeError, OSError) as error:
+        raise ValueError(f"{path} is not a readable safetensors file (truncated or corrupt?): {error}") from None
+    if metadata.get("format") != FORMAT:
+        raise ValueError(f"{path} was not written by pydeblur (metadata format {metadata.get('format')!r}).")
+    return state, json.loads(metadata["config"]), json.loads(metadata["record"])
+
+
+def read_record(path) -> dict:
+    """The training record stored in a weights file."""
+    return load_weights(path)[2]
+
+
+def load_into(model, state: dict, path) -> None:
+    """Load ``state`` into ``model`` strictly; a mismatch is a ValueError naming the file."""
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise ValueError(f"{path} does not match this network's architecture: {str(error)[:300]}") from None
+
+
+def torch_load_checkpoint(path):
+    """Load a training checkpoint written by :func:`torch.save` (tensors and plain data only)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
