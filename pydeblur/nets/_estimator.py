@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+import typing
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,7 @@ class NetDeblurrer(BaseDeblurrer):
     """
 
     architecture = ""
-    sizes: dict = {}
+    sizes: typing.ClassVar[dict] = {}
     _fitted_attributes = ("model_",)
 
     # -- construction -------------------------------------------------------------
@@ -147,9 +148,12 @@ class NetDeblurrer(BaseDeblurrer):
         model = self._build(config).to(device).to(memory_format=torch.channels_last)
         optimizers = self._make_optimizers(model)
         total_steps = self.epochs * self.steps_per_epoch
-        schedulers = {name: torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda step: 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps)))
-            for name, opt in optimizers.items()}
+
+        def cosine(step):  # from lr down to lr / 10
+            return 0.1 + 0.45 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
+
+        schedulers = {name: torch.optim.lr_scheduler.LambdaLR(opt, cosine)
+                      for name, opt in optimizers.items()}
         history, start_epoch = [], 0
         checkpoint = Path(self.checkpoint_dir) / CHECKPOINT_NAME if self.checkpoint_dir else None
         if checkpoint is not None and self.resume and checkpoint.exists():

@@ -38,8 +38,7 @@ _COMMON_DOC = """
 
 
 class SRNDeblur(NetDeblurrer):
-    __doc__ = ("Scale-recurrent network (Tao et al. 2018) as a Deblurrer.\n" + _COMMON_DOC
-               + "\n    Examples\n    --------\n    >>> net = SRNDeblur.from_pretrained('srn-small')  # doctest: +SKIP\n")
+    __doc__ = "Scale-recurrent network (Tao et al. 2018) as a Deblurrer.\n" + _COMMON_DOC
 
     architecture = "srn"
     sizes = SRN_SIZES

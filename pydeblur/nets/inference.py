@@ -23,7 +23,7 @@ def _starts(total: int, tile: int, step: int) -> list[int]:
     if total <= tile:
         return [0]
     starts = list(range(0, total - tile, step))
-    return starts + [total - tile]
+    return [*starts, total - tile]
 
 
 def _run(model, batch, *, multiple: int, device, precision, channels_last):
@@ -65,16 +65,17 @@ def restore_image(model, image, *, multiple: int, device, precision: str, tile, 
             out = np.zeros((3, h, w), dtype=np.float32)
             weight = np.zeros((h, w), dtype=np.float32)
             th, tw = min(tile, h), min(tile, w)
-            boxes = [(top, left) for top in _starts(h, th, th - overlap) for left in _starts(w, tw, tw - overlap)]
+            boxes = [(top, left) for top in _starts(h, th, th - overlap)
+                     for left in _starts(w, tw, tw - overlap)]
             window = np.outer(_ramp(th, min(overlap, th // 2)), _ramp(tw, min(overlap, tw // 2)))
             for i in range(0, len(boxes), batch_size):
                 group = boxes[i : i + batch_size]
-                batch = torch.cat([tensor[..., t : t + th, l : l + tw] for t, l in group])
+                batch = torch.cat([tensor[..., t : t + th, x : x + tw] for t, x in group])
                 results = _run(model, batch, multiple=multiple, device=device, precision=precision,
                                channels_last=channels_last).numpy()
-                for (t, l), result in zip(group, results, strict=True):
-                    out[:, t : t + th, l : l + tw] += result * window
-                    weight[t : t + th, l : l + tw] += window
+                for (t, x), result in zip(group, results, strict=True):
+                    out[:, t : t + th, x : x + tw] += result * window
+                    weight[t : t + th, x : x + tw] += window
             out /= weight
     out = out.transpose(1, 2, 0)
     result = out if image.ndim == 3 else out.mean(axis=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 from ._blocks import resize
@@ -38,7 +39,7 @@ class PerceptualLoss(nn.Module):
     """
 
     # Indices of torchvision's vgg19.features up to conv3_3 and its ReLU.
-    _LAYERS = [64, "R", 64, "R", "M", 128, "R", 128, "R", "M", 256, "R", 256, "R", 256]
+    _LAYERS: typing.ClassVar[list] = [64, "R", 64, "R", "M", 128, "R", 128, "R", "M", 256, "R", 256, "R", 256]
 
     def __init__(self, weights_path):
         super().__init__()

@@ -74,7 +74,8 @@ def load_weights(path) -> tuple[dict, dict, dict]:
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata() or {}
     except (SafetensorError, ValueError, RuntimeError, OSError) as error:
-        raise ValueError(f"{path} is not a readable safetensors file (truncated or corrupt?): {error}") from None
+        raise ValueError(
+            f"{path} is not a readable safetensors file (truncated or corrupt?): {error}") from None
     if metadata.get("format") != FORMAT:
         raise ValueError(f"{path} was not written by pydeblur (metadata format {metadata.get('format')!r}).")
     return state, json.loads(metadata["config"]), json.loads(metadata["record"])
