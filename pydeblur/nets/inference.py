@@ -9,13 +9,21 @@ from ._torch import F, torch
 from .precision import autocast
 
 
-def _ramp(length: int, overlap: int) -> np.ndarray:
-    """1-D blending weights: linear ramps over ``overlap`` pixels at both ends, 1 inside."""
+def _window(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
+    """1-D blending weights of a tile.
+
+    Towards a neighbouring tile the first ``overlap // 4`` pixels get weight 0 (the
+    network saw zero padding there) and the next ones ramp up linearly; towards the
+    image border the weight is 1.
+    """
     weights = np.ones(length, dtype=np.float32)
-    if overlap > 0:
-        ramp = (np.arange(overlap, dtype=np.float32) + 1) / (overlap + 1)
-        weights[:overlap] = ramp
-        weights[-overlap:] = ramp[::-1]
+    margin = overlap // 4
+    ramp = (np.arange(overlap - 2 * margin, dtype=np.float32) + 1) / (overlap - 2 * margin + 1)
+    profile = np.concatenate([np.zeros(margin, np.float32), ramp])
+    if not at_start:
+        weights[: profile.size] = profile
+    if not at_end:
+        weights[length - profile.size :] = np.minimum(weights[length - profile.size :], profile[::-1])
     return weights
 
 
@@ -45,8 +53,9 @@ def restore_image(model, image, *, multiple: int, device, precision: str, tile, 
                   batch_size: int = 1, channels_last: bool = True) -> np.ndarray:
     """Restore one (H, W) or (H, W, 3) float image with ``model`` (finest output first).
 
-    Images larger than ``tile`` are cut into overlapping tiles whose outputs are blended
-    with linear ramps, so memory stays bounded by the tile size. Grey images go through
+    Images larger than ``tile`` are cut into tiles overlapping by ``overlap`` pixels;
+    each tile's outer quarter-overlap is discarded and the rest blended with linear
+    ramps, so memory stays bounded by the tile size. Grey images go through
     the network as three equal channels and come back grey.
     """
     image = check_image(image)
@@ -55,6 +64,8 @@ def restore_image(model, image, *, multiple: int, device, precision: str, tile, 
                          "Drop alpha with pydeblur.imread(path, alpha='drop').")
     rgb = image if image.ndim == 3 else np.repeat(image[:, :, None], 3, axis=2)
     h, w = rgb.shape[:2]
+    if tile is not None and (tile < 2 * overlap or overlap < 0):
+        raise ValueError(f"tile ({tile}) must be at least twice the overlap ({overlap}) and overlap >= 0.")
     tensor = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32))[None]
     model.eval()
     with torch.inference_mode():
@@ -67,13 +78,14 @@ def restore_image(model, image, *, multiple: int, device, precision: str, tile, 
             th, tw = min(tile, h), min(tile, w)
             boxes = [(top, left) for top in _starts(h, th, th - overlap)
                      for left in _starts(w, tw, tw - overlap)]
-            window = np.outer(_ramp(th, min(overlap, th // 2)), _ramp(tw, min(overlap, tw // 2)))
             for i in range(0, len(boxes), batch_size):
                 group = boxes[i : i + batch_size]
                 batch = torch.cat([tensor[..., t : t + th, x : x + tw] for t, x in group])
                 results = _run(model, batch, multiple=multiple, device=device, precision=precision,
                                channels_last=channels_last).numpy()
                 for (t, x), result in zip(group, results, strict=True):
+                    window = np.outer(_window(th, overlap, t == 0, t + th == h),
+                                      _window(tw, overlap, x == 0, x + tw == w))
                     out[:, t : t + th, x : x + tw] += result * window
                     weight[t : t + th, x : x + tw] += window
             out /= weight

@@ -1,0 +1,177 @@
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from contract import check_deblurrer  # noqa: E402
+
+from pydeblur import sample_image  # noqa: E402
+from pydeblur.base import NotFittedError  # noqa: E402
+from pydeblur.nets import DeblurGAN, DeepDeblur, SRNDeblur, SyntheticBlurDataset  # noqa: E402
+from pydeblur.nets.inference import restore_image  # noqa: E402
+from pydeblur.nets.precision import fast_bf16_available, resolve_device, resolve_precision  # noqa: E402
+
+TINY = {"epochs": 1, "steps_per_epoch": 2, "batch_size": 2, "crop_size": 32, "progress": False}
+NETWORKS = [SRNDeblur, DeepDeblur, DeblurGAN]
+
+
+def tiny(cls, **params):
+    extra = {"n_critic": 1} if cls is DeblurGAN else {}
+    return cls(**{**TINY, **extra, **params})
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return sample_image("astronaut")[100:196, 150:230]  # 96 x 80 RGB
+
+
+@pytest.fixture(scope="module")
+def trained(photo):
+    """One tiny trained network of each kind (weights are meaningless, shapes are real)."""
+    blurry = np.clip(photo + 0.05, 0, 1).astype(np.float32)
+    return {cls: tiny(cls).fit(blurry, photo) for cls in NETWORKS}
+
+
+def test_precision_is_detected_not_guessed():
+    cpu = torch.device("cpu")
+    assert resolve_precision("auto", cpu) == ("bf16" if fast_bf16_available(cpu) else "fp32")
+    assert resolve_precision("fp32", cpu) == "fp32"
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("fp16", cpu)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            resolve_device("cuda")
+
+
+@pytest.mark.parametrize("cls", NETWORKS)
+def test_contract(cls, photo):
+    blurry = np.clip(photo * 0.9, 0, 1).astype(np.float32)
+    check_deblurrer(lambda: tiny(cls), blurry, photo)
+
+
+@pytest.mark.parametrize("cls", NETWORKS)
+@pytest.mark.parametrize("shape", [(37, 45, 3), (50, 33), (64, 64, 3)])
+def test_restore_any_size_keeps_shape_dtype_and_input(cls, shape, trained):
+    rng = np.random.default_rng(0)
+    image = rng.random(shape, dtype=np.float32)
+    before = image.copy()
+    out = trained[cls].restore(image)
+    assert out.shape == shape and out.dtype == np.float32 and np.isfinite(out).all()
+    np.testing.assert_array_equal(image, before)
+    out64 = trained[cls].restore(image.astype(np.float64))
+    assert out64.dtype == np.float64
+
+
+def test_restore_rejects_alpha_and_integers(trained):
+    net = trained[SRNDeblur]
+    with pytest.raises(ValueError, match="alpha"):
+        net.restore(np.zeros((32, 32, 4), np.float32))
+    with pytest.raises(TypeError, match="img_as_float"):
+        net.restore(np.zeros((32, 32, 3), np.uint8))
+
+
+def test_tiles_blend_to_the_untiled_result():
+    """With overlap wider than the receptive field, tiling changes nothing."""
+
+    class Local(torch.nn.Module):
+        stride = 1
+
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 3, 5, padding=2)
+
+        def forward(self, x):
+            return [x + self.conv(x)]
+
+    torch.manual_seed(0)
+    model = Local()
+    image = np.random.default_rng(1).random((70, 90, 3), dtype=np.float32)
+    kwargs = {"multiple": 1, "device": torch.device("cpu"), "precision": "fp32"}
+    whole = restore_image(model, image, tile=None, overlap=0, **kwargs)
+    tiled = restore_image(model, image, tile=32, overlap=12, batch_size=3, **kwargs)
+    # interior pixels see the same neighbourhood; only the image border differs (padding)
+    np.testing.assert_allclose(tiled[4:-4, 4:-4], whole[4:-4, 4:-4], atol=1e-5)
+
+
+def test_never_random_weights(tmp_path, trained):
+    with pytest.raises(NotFittedError):
+        SRNDeblur().restore(np.zeros((32, 32, 3), np.float32))
+    with pytest.raises(FileNotFoundError, match="Nothing is downloaded"):
+        SRNDeblur.from_pretrained("no-such-net")
+    with pytest.raises(FileNotFoundError):
+        SRNDeblur.from_pretrained(tmp_path / "missing.safetensors")
+    path = trained[SRNDeblur].save(tmp_path / "srn.safetensors", record={"note": "test"})
+    data = path.read_bytes()
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        SRNDeblur.from_pretrained(truncated)
+    with pytest.raises(ValueError, match="not 'deepdeblur'"):
+        DeepDeblur.from_pretrained(path)
+
+
+def test_save_and_reload_give_the_same_output(tmp_path, trained, photo):
+    net = trained[DeepDeblur]
+    path = net.save(tmp_path / "dd.safetensors", record={"command": "test"})
+    again = DeepDeblur.from_pretrained(path, precision="fp32")
+    assert again.record_["command"] == "test" and again.history_ == net.history_
+    np.testing.assert_allclose(again.restore(photo), DeepDeblur.from_pretrained(path, precision="fp32")
+                               .restore(photo))
+    net.precision = "fp32"
+    np.testing.assert_allclose(again.restore(photo), net.restore(photo), atol=1e-6)
+
+
+def test_checkpoints_resume(tmp_path, photo):
+    blurry = np.clip(photo * 0.9, 0, 1).astype(np.float32)
+    first = tiny(SRNDeblur, checkpoint_dir=tmp_path, epochs=1).fit(blurry, photo)
+    resumed = tiny(SRNDeblur, checkpoint_dir=tmp_path, epochs=2).fit(blurry, photo)
+    assert len(resumed.history_) == 2 and resumed.history_[0] == first.history_[0]
+    with pytest.raises(ValueError, match="written for"):
+        tiny(DeepDeblur, checkpoint_dir=tmp_path, epochs=3).fit(blurry, photo)
+
+
+def test_synthetic_dataset_is_reproducible_and_validated(photo):
+    ds = SyntheticBlurDataset([photo], crop=24, length=4, seed=3)
+    a, b = ds[1], ds[1]
+    assert a[0].shape == (3, 24, 24) and torch.equal(a[0], b[0])
+    ds.set_epoch(1)
+    assert not torch.equal(ds[1][0], a[0])
+    with pytest.raises(ValueError, match="smaller than crop"):
+        SyntheticBlurDataset([photo], crop=90)
+
+
+def test_validation_and_history(photo):
+    val = SyntheticBlurDataset([photo], crop=32, length=2, seed=1, augment=False)
+    train = SyntheticBlurDataset([photo], crop=32, length=4)
+    net = tiny(SRNDeblur, epochs=2).fit_dataset(train, val)
+    assert [h["epoch"] for h in net.history_] == [1, 2]
+    assert all(np.isfinite(h["val_psnr"]) and h["loss"] > 0 for h in net.history_)
+
+
+def test_deblurgan_perceptual_loss_needs_a_weights_file(photo, tmp_path):
+    with pytest.raises(FileNotFoundError, match="VGG19"):
+        tiny(DeblurGAN, vgg_weights=tmp_path / "vgg.pth").fit(photo, photo)
+
+
+def test_size_is_validated(photo):
+    with pytest.raises(ValueError, match="size"):
+        SRNDeblur(size="huge").fit(photo, photo)
+
+
+def _ddp_worker(rank, world, init_file, photo, out):
+    torch.distributed.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank,
+                                         world_size=world)
+    try:
+        train = SyntheticBlurDataset([photo], crop=32, length=4)
+        net = tiny(SRNDeblur, precision="fp32").fit_dataset(train)
+        torch.save({k: v.clone() for k, v in net.model_.state_dict().items()}, f"{out}.{rank}")
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def test_distributed_data_parallel_with_gloo(tmp_path, photo):
+    torch.multiprocessing.spawn(_ddp_worker, args=(2, tmp_path / "init", photo, tmp_path / "state"),
+                                nprocs=2, join=True)
+    a = torch.load(tmp_path / "state.0", weights_only=True)
+    b = torch.load(tmp_path / "state.1", weights_only=True)
+    assert all(torch.equal(a[k], b[k]) for k in a)  # replicas stay in sync
