@@ -108,8 +108,19 @@ def _cmd_train(args) -> int:
         raise ValueError("give exactly one of --sharp-dir (synthesise blur) or --pairs-dir (GoPro layout).")
     if args.output.exists() and not args.overwrite:
         raise FileExistsError(f"{args.output} already exists; pass --overwrite to replace it.")
+    import os
+
+    import torch
+
     cls = {"srn": SRNDeblur, "deepdeblur": DeepDeblur, "deblurgan": DeblurGAN}[args.network]
-    net = cls(size=args.size, precision=args.precision, device=args.device, epochs=args.epochs,
+    device = args.device
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # launched by torchrun: one process per device
+        use_cuda = torch.cuda.is_available() and (device is None or device.startswith("cuda"))
+        torch.distributed.init_process_group("nccl" if use_cuda else "gloo")
+        if use_cuda:
+            device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+            torch.cuda.set_device(device)
+    net = cls(size=args.size, precision=args.precision, device=device, epochs=args.epochs,
               steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, crop_size=args.crop,
               lr=args.lr, checkpoint_dir=args.checkpoint_dir, seed=args.seed,
               progress=not args.no_progress, num_workers=args.num_workers)
@@ -129,8 +140,11 @@ def _cmd_train(args) -> int:
     record = {"command": "pydeblur " + " ".join(sys.argv[1:]) if sys.argv else "",
               "wall_seconds": round(time.perf_counter() - start, 1),
               "precision": args.precision, "torch": __import__("torch").__version__}
-    net.save(args.output, record=record)
-    print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
+    if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
+        net.save(args.output, record=record)
+        print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
     return EXIT_OK
 
 
