@@ -175,3 +175,12 @@ def test_distributed_data_parallel_with_gloo(tmp_path, photo):
     a = torch.load(tmp_path / "state.0", weights_only=True)
     b = torch.load(tmp_path / "state.1", weights_only=True)
     assert all(torch.equal(a[k], b[k]) for k in a)  # replicas stay in sync
+
+
+@pytest.mark.parametrize("cls", NETWORKS)
+def test_onnx_export_matches_torch(cls, trained, tmp_path):
+    pytest.importorskip("onnxruntime")
+    diff = trained[cls].export_onnx(tmp_path / "net.onnx", example_size=(64, 64))
+    assert (tmp_path / "net.onnx").exists() and diff < 1e-4
+    with pytest.raises(ValueError, match="multiples"):
+        trained[cls].export_onnx(tmp_path / "x.onnx", example_size=(50, 64))

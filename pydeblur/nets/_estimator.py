@@ -27,6 +27,17 @@ def _distributed():
     return 0, 1
 
 
+class _FinestOutput(nn.Module):
+    """The network with only its full-resolution output (for export)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, blurry):
+        return self.model(blurry)[0]
+
+
 class NetDeblurrer(BaseDeblurrer):
     """Base of the network Deblurrers.
 
@@ -97,6 +108,57 @@ class NetDeblurrer(BaseDeblurrer):
         check_is_fitted(self, ("model_",))
         full_record = {"history": getattr(self, "history_", []), **(record or {})}
         return save_weights(path, self.model_, config=self.config_, record=full_record)
+
+    def export_onnx(self, path, *, example_size=(256, 256), opset: int = 17, check: bool = True):
+        """Export the fitted network to ONNX (finest output; any batch, height and width).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination ``.onnx`` file (written atomically).
+        example_size : (int, int)
+            Height and width traced; multiples of :attr:`pad_multiple`.
+        opset : int
+            ONNX opset version.
+        check : bool
+            Run the exported graph with onnxruntime on a different size and compare it
+            with the torch output (fp32).
+
+        Returns
+        -------
+        float or None
+            Largest absolute difference from torch when checked.
+        """
+        import warnings
+
+        from ..base import check_is_fitted
+
+        check_is_fitted(self, ("model_",))
+        if any(s % self.pad_multiple for s in example_size):
+            raise ValueError(f"example_size {example_size} must be multiples of {self.pad_multiple}.")
+        model = _FinestOutput(self.model_).to("cpu").eval()
+        example = torch.rand(1, 3, *example_size)
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        axes = {0: "batch", 2: "height", 3: "width"}
+        with warnings.catch_warnings():  # the exporter's own deprecation and tracer notices
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (example,), str(tmp), dynamo=False, opset_version=opset,
+                              input_names=["blurry"], output_names=["sharp"],
+                              dynamic_axes={"blurry": axes, "sharp": axes})
+        tmp.replace(path)
+        self.model_.to(self._device())
+        if not check:
+            return None
+        import onnxruntime
+
+        probe = torch.rand(1, 3, example_size[0] + self.pad_multiple, example_size[1] * 2)
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        exported = session.run(None, {"blurry": probe.numpy()})[0]
+        with torch.inference_mode():
+            reference = model(probe).numpy()
+        self.model_.to(self._device())
+        return float(np.abs(exported - reference).max())
 
     # -- inference ----------------------------------------------------------------
     def _restore_one(self, image):
