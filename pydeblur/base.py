@@ -54,6 +54,16 @@ def as_pairs(blurry, sharp) -> list[tuple[np.ndarray, np.ndarray]]:
     return list(zip(blurry_list, sharp_list, strict=True))
 
 
+def store_params(estimator, values: dict) -> None:
+    """Set every constructor parameter of ``estimator`` from ``values`` (its ``locals()``).
+
+    ``__init__`` methods call ``store_params(self, locals())`` so that each parameter is
+    stored unchanged under its own name, and nothing else happens.
+    """
+    for name in estimator._get_param_names():
+        setattr(estimator, name, values[name])
+
+
 def _short_repr(value) -> str:
     if isinstance(value, np.ndarray):
         return f"array(shape={value.shape}, dtype={value.dtype})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..base import store_params
 from ._estimator import NetDeblurrer
 from ._torch import torch
 from .deblurgan import DEBLURGAN_SIZES, PatchCritic, ResnetGenerator
@@ -46,23 +47,7 @@ class SRNDeblur(NetDeblurrer):
     def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
                  tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
                  grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, progress=True, seed=0):
-        self.size = size
-        self.precision = precision
-        self.device = device
-        self.tile = tile
-        self.tile_overlap = tile_overlap
-        self.tile_batch = tile_batch
-        self.epochs = epochs
-        self.steps_per_epoch = steps_per_epoch
-        self.batch_size = batch_size
-        self.crop_size = crop_size
-        self.lr = lr
-        self.grad_clip = grad_clip
-        self.num_workers = num_workers
-        self.checkpoint_dir = checkpoint_dir
-        self.resume = resume
-        self.progress = progress
-        self.seed = seed
+        store_params(self, locals())
 
     def _build(self, config):
         return SRNNet(channels=tuple(config["channels"]), n_resblocks=config["n_resblocks"])
@@ -82,24 +67,7 @@ class DeepDeblur(NetDeblurrer):
                  tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
                  grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, progress=True, seed=0,
                  adversarial_weight=0.0):
-        self.size = size
-        self.precision = precision
-        self.device = device
-        self.tile = tile
-        self.tile_overlap = tile_overlap
-        self.tile_batch = tile_batch
-        self.epochs = epochs
-        self.steps_per_epoch = steps_per_epoch
-        self.batch_size = batch_size
-        self.crop_size = crop_size
-        self.lr = lr
-        self.grad_clip = grad_clip
-        self.num_workers = num_workers
-        self.checkpoint_dir = checkpoint_dir
-        self.resume = resume
-        self.progress = progress
-        self.seed = seed
-        self.adversarial_weight = adversarial_weight
+        store_params(self, locals())
 
     def _build(self, config):
         return DeepDeblurNet(channels=config["channels"], n_resblocks=config["n_resblocks"])
@@ -141,27 +109,7 @@ class DeblurGAN(NetDeblurrer):
                  tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
                  grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, progress=True, seed=0,
                  n_critic=5, gp_weight=10.0, content_weight=100.0, vgg_weights=None):
-        self.size = size
-        self.precision = precision
-        self.device = device
-        self.tile = tile
-        self.tile_overlap = tile_overlap
-        self.tile_batch = tile_batch
-        self.epochs = epochs
-        self.steps_per_epoch = steps_per_epoch
-        self.batch_size = batch_size
-        self.crop_size = crop_size
-        self.lr = lr
-        self.grad_clip = grad_clip
-        self.num_workers = num_workers
-        self.checkpoint_dir = checkpoint_dir
-        self.resume = resume
-        self.progress = progress
-        self.seed = seed
-        self.n_critic = n_critic
-        self.gp_weight = gp_weight
-        self.content_weight = content_weight
-        self.vgg_weights = vgg_weights
+        store_params(self, locals())
 
     def _build(self, config):
         return ResnetGenerator(channels=config["channels"], n_resblocks=config["n_resblocks"])

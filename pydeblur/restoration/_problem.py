@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-from .._validation import check_choice, check_image, check_psf
+from .._validation import check_choice, check_image, check_number, check_psf
 from ..operators import SOLVER_BOUNDARIES, check_workers, pad_channel, padding_plan
 from ..psf._utils import psf_to_otf
 
@@ -74,6 +74,34 @@ def prepare(image, psf, *, boundary: str, workers) -> Problem:
     psf = check_psf(psf, image_shape=image.shape, per_channel=True)
     check_choice(boundary, SOLVER_BOUNDARIES, name="boundary")
     return Problem(image, psf, boundary, check_workers(workers))
+
+
+def resolve_lam(lam, image, scale: float) -> np.ndarray:
+    """Data-term weight per channel: ``lam`` as given, or ``scale / sigma^2`` for 'auto'.
+
+    ``sigma`` is the image's estimated noise level (floored at 1e-4).
+    """
+    if isinstance(lam, str):
+        if lam != "auto":
+            raise ValueError(f"lam must be 'auto' or a positive number, got {lam!r}.")
+        sigma = np.maximum(np.atleast_1d(estimate_noise_sigma(image)), 1e-4)
+        return scale / sigma**2
+    return np.atleast_1d(check_number(lam, name="lam", low=0, low_inclusive=False))
+
+
+def check_callback(callback):
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable, got {type(callback).__name__}.")
+    return callback
+
+
+def report_progress(callback, problem: Problem, channel: int, estimate: np.ndarray, **info) -> None:
+    """Call ``callback`` with ``info``, the channel and a read-only cropped view of ``estimate``."""
+    if callback is None:
+        return
+    view = estimate[problem.crop]
+    view.flags.writeable = False
+    callback({"channel": channel, **info, "estimate": view})
 
 
 def frequency_grid(shape, dtype) -> tuple[np.ndarray, np.ndarray]:

@@ -7,8 +7,9 @@ import math
 import numpy as np
 
 from .._validation import check_number
+from ..base import store_params
 from ._base import NonBlindDeblurrer
-from ._problem import difference_spectrum, estimate_noise_sigma, prepare
+from ._problem import check_callback, difference_spectrum, prepare, report_progress, resolve_lam
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
 #: (benchmarks/calibrate_lambda.py).
@@ -44,16 +45,6 @@ def _lookup_shrinkage(values, beta, alpha, out, table=None):
     """Shrinkage for any alpha in (0, 1) by interpolating a :func:`_shrinkage_table`."""
     grid, w = table if table is not None else _shrinkage_table(beta, alpha, float(np.abs(values).max()))
     out[...] = np.sign(values) * np.interp(np.abs(values), grid, w)
-
-
-def resolve_lam(lam, image) -> float | np.ndarray:
-    """``lam`` as given, or per-channel ``AUTO_LAM_SCALE / sigma^2`` for 'auto'."""
-    if isinstance(lam, str):
-        if lam != "auto":
-            raise ValueError(f"lam must be 'auto' or a positive number, got {lam!r}.")
-        sigma = np.maximum(np.atleast_1d(estimate_noise_sigma(image)), 1e-4)
-        return AUTO_LAM_SCALE / sigma**2
-    return np.atleast_1d(check_number(lam, name="lam", low=0, low_inclusive=False))
 
 
 def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_init: float = 1.0,
@@ -110,10 +101,9 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
     beta_max = check_number(beta_max, name="beta_max", low=beta_init)
     beta_rate = check_number(beta_rate, name="beta_rate", low=1, low_inclusive=False)
     inner_iter = check_number(inner_iter, name="inner_iter", low=1, integer=True)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable, got {type(callback).__name__}.")
+    check_callback(callback)
     problem = prepare(image, psf, boundary=boundary, workers=workers)
-    lams = resolve_lam(lam, problem.image)
+    lams = resolve_lam(lam, problem.image, AUTO_LAM_SCALE)
     betas = [beta_init]
     while betas[-1] * beta_rate <= beta_max * (1 + 1e-9):
         betas.append(betas[-1] * beta_rate)
@@ -152,11 +142,7 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
                 x = problem.irfft2(spectrum)
                 del spectrum
                 step += 1
-                if callback is not None:
-                    view = x[problem.crop]
-                    view.flags.writeable = False
-                    callback({"channel": c, "iteration": step, "max_iter": total, "beta": beta,
-                              "estimate": view})
+                report_progress(callback, problem, c, x, iteration=step, max_iter=total, beta=beta)
         problem.store(c, x)
     return problem.result(clip)
 
@@ -171,14 +157,4 @@ class HyperLaplacianDeblurrer(NonBlindDeblurrer):
     def __init__(self, *, psf=None, lam="auto", alpha=2.0 / 3.0, beta_init=1.0, beta_max=256.0,
                  beta_rate=_BETA_RATE, inner_iter=1, boundary="smooth", clip=False,
                  workers=None, callback=None):
-        self.psf = psf
-        self.lam = lam
-        self.alpha = alpha
-        self.beta_init = beta_init
-        self.beta_max = beta_max
-        self.beta_rate = beta_rate
-        self.inner_iter = inner_iter
-        self.boundary = boundary
-        self.clip = clip
-        self.workers = workers
-        self.callback = callback
+        store_params(self, locals())

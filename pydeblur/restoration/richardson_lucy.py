@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_number
+from ..base import store_params
 from ._base import NonBlindDeblurrer
-from ._problem import prepare
+from ._problem import check_callback, prepare, report_progress
 
 #: A blurred estimate at or below this value leaves the pixel unchanged (no division by ~0).
 _FLOOR = {np.dtype(np.float32): 1e-6, np.dtype(np.float64): 1e-12}
@@ -66,8 +67,7 @@ def richardson_lucy(image, psf, *, max_iter: int = 30, tv: float = 0.0, damping=
     max_iter = check_number(max_iter, name="max_iter", low=1, integer=True)
     tv = check_number(tv, name="tv", low=0, high=0.05, high_inclusive=False)
     damping = 0.0 if damping is None else check_number(damping, name="damping", low=0, low_inclusive=False)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable, got {type(callback).__name__}.")
+    check_callback(callback)
     problem = prepare(image, psf, boundary=boundary, workers=workers)
     if problem.image.min() < 0:
         raise ValueError(
@@ -94,11 +94,7 @@ def richardson_lucy(image, psf, *, max_iter: int = 30, tv: float = 0.0, damping=
                 denominator = np.maximum(1 - tv * curvature, _TV_DENOMINATOR_MIN)
                 correction /= denominator
             estimate *= correction
-            if callback is not None:
-                view = estimate[problem.crop]
-                view.flags.writeable = False
-                callback({"channel": c, "iteration": iteration, "max_iter": max_iter,
-                          "estimate": view})
+            report_progress(callback, problem, c, estimate, iteration=iteration, max_iter=max_iter)
         problem.store(c, estimate)
     return problem.result(clip)
 
@@ -115,14 +111,7 @@ class RichardsonLucyDeblurrer(NonBlindDeblurrer):
 
     def __init__(self, *, psf=None, max_iter=30, tv=0.0, damping=None, boundary="smooth",
                  clip=False, workers=None, callback=None):
-        self.psf = psf
-        self.max_iter = max_iter
-        self.tv = tv
-        self.damping = damping
-        self.boundary = boundary
-        self.clip = clip
-        self.workers = workers
-        self.callback = callback
+        store_params(self, locals())
 
     def fit(self, blurry, sharp):
         """Choose the iteration count with the best mean PSNR on the pairs; returns self."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_number
+from ..base import store_params
 from ._base import NonBlindDeblurrer
-from ._problem import difference_spectrum, estimate_noise_sigma, prepare
+from ._problem import check_callback, difference_spectrum, prepare, report_progress, resolve_lam
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
 #: (benchmarks/calibrate_lambda.py).
@@ -60,16 +61,9 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
 
     max_iter = check_number(max_iter, name="max_iter", low=1, integer=True)
     tol = check_number(tol, name="tol", low=0)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable, got {type(callback).__name__}.")
+    check_callback(callback)
     problem = prepare(image, psf, boundary=boundary, workers=workers)
-    if isinstance(lam, str):
-        if lam != "auto":
-            raise ValueError(f"lam must be 'auto' or a positive number, got {lam!r}.")
-        sigma = np.maximum(np.atleast_1d(estimate_noise_sigma(problem.image)), 1e-4)
-        lams = AUTO_LAM_SCALE / sigma**2
-    else:
-        lams = np.atleast_1d(check_number(lam, name="lam", low=0, low_inclusive=False))
+    lams = resolve_lam(lam, problem.image, AUTO_LAM_SCALE)
     if rho is not None:
         rho = check_number(rho, name="rho", low=0, low_inclusive=False)
     grad_energy = (difference_spectrum(problem.shape[0], problem.dtype)[:, None]
@@ -96,11 +90,8 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
             change = relative_change(x_new, x)
             x = x_new
             tv_admm_update(x, zx, zy, ux, uy, 1.0 / float(rho_c), bool(isotropic))
-            if callback is not None:
-                view = x[problem.crop]
-                view.flags.writeable = False
-                callback({"channel": c, "iteration": iteration, "max_iter": max_iter,
-                          "change": change, "estimate": view})
+            report_progress(callback, problem, c, x, iteration=iteration, max_iter=max_iter,
+                            change=change)
             if change < tol:
                 break
         problem.store(c, x)
@@ -116,13 +107,4 @@ class TVDeblurrer(NonBlindDeblurrer):
 
     def __init__(self, *, psf=None, lam="auto", rho=None, max_iter=100, tol=1e-4, isotropic=True,
                  boundary="smooth", clip=False, workers=None, callback=None):
-        self.psf = psf
-        self.lam = lam
-        self.rho = rho
-        self.max_iter = max_iter
-        self.tol = tol
-        self.isotropic = isotropic
-        self.boundary = boundary
-        self.clip = clip
-        self.workers = workers
-        self.callback = callback
+        store_params(self, locals())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_choice, check_number
+from ..base import store_params
 from ._base import NonBlindDeblurrer
 from ._problem import (
     REGULARIZER_FILTERS,
@@ -162,12 +163,7 @@ class WienerDeblurrer(NonBlindDeblurrer):
 
     def __init__(self, *, psf=None, balance="auto", regularizer="gradient", boundary="smooth",
                  clip=False, workers=None):
-        self.psf = psf
-        self.balance = balance
-        self.regularizer = regularizer
-        self.boundary = boundary
-        self.clip = clip
-        self.workers = workers
+        store_params(self, locals())
 
 
 class InverseDeblurrer(NonBlindDeblurrer):
@@ -178,8 +174,4 @@ class InverseDeblurrer(NonBlindDeblurrer):
     _tune_range = (1e-4, 0.5)
 
     def __init__(self, *, psf=None, threshold=0.1, boundary="smooth", clip=False, workers=None):
-        self.psf = psf
-        self.threshold = threshold
-        self.boundary = boundary
-        self.clip = clip
-        self.workers = workers
+        store_params(self, locals())
