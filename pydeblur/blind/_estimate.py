@@ -101,10 +101,11 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
     for level in range(n_levels):
         scale = math.sqrt(0.5) ** (n_levels - 1 - level)
         size = psf_size if level == n_levels - 1 else min(psf_size, _odd(psf_size * scale))
-        if level > 0:
-            kernel = rescale(kernel, size / kernel.shape[0])
-            kernel = pad_to(kernel, (size, size)) if kernel.shape[0] < size else _crop_center(kernel, size)
         shape = (max(size * 4, round(grey.shape[0] * scale)), max(size * 4, round(grey.shape[1] * scale)))
+        if level > 0:  # the kernel grows with the image, whatever the kernel sizes
+            kernel = rescale(kernel, shape[0] / previous_shape[0])
+            kernel = pad_to(kernel, (size, size)) if kernel.shape[0] < size else _crop_center(kernel, size)
+        previous_shape = shape
         blurry = _resize(grey, shape) if shape != grey.shape else grey
         padded, _ = pad_boundary(blurry, (size, size), boundary="smooth")
         for iteration in range(n_iter):
