@@ -86,6 +86,15 @@ def _cmd_demo(args) -> int:
         start = time.perf_counter()
         restored = method(blurry, kernel, clip=True)
         rows.append((name, restored, time.perf_counter() - start))
+    try:
+        from .nets import SRNDeblur, shipped_names
+    except ImportError:
+        print("srn-small skipped: torch is not installed (python -m pip install \"pydeblur[torch]\")")
+    else:
+        if "srn-small" in shipped_names():
+            start = time.perf_counter()
+            restored = np.clip(SRNDeblur.from_pretrained("srn-small").restore(blurry), 0, 1)
+            rows.append(("srn-small (no PSF)", restored, time.perf_counter() - start))
     panels = [target, blurry] + [image for _, image, _ in rows[1:]]
     labels = ["sharp", "blurry + 1% noise"] + [name for name, _, _ in rows[1:]]
     print(f"{'method':<22}{'PSNR (dB)':>10}{'SSIM':>8}{'seconds':>9}")
