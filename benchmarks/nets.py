@@ -99,7 +99,6 @@ def throughput():
             fast()
             t_fast = min(_timed(fast) for _ in range(repeat))
             model.to(memory_format=torch.contiguous_format)
-            plain()
             t_plain = min(_timed(plain) for _ in range(repeat))
             mp = 1280 * 720 / 1e6
             rows.append((name, size, f"{t_plain:.2f}", f"{mp / t_plain:.3f}", f"{t_fast:.2f}",

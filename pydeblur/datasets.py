@@ -66,3 +66,65 @@ def find_pairs(root) -> list[tuple[Path, Path]]:
         raise ValueError(f"no pairs in {root}; expected the layout <sequence>/blur/*.png "
                          "with matching <sequence>/sharp/*.png.")
     return pairs
+
+
+def load_levin(folder) -> list[dict]:
+    """Blind-deblurring benchmark data in the Levin et al. (2009) layout.
+
+    Either a folder of ``.mat`` files, each holding ``x`` (sharp), ``y`` (blurred) and
+    ``f`` (kernel), or a folder with ``sharp/``, ``blurry/`` and ``kernel/`` subfolders
+    whose files share a stem (images as PNG / JPEG / TIFF, kernels as ``.npy`` or
+    images). Integer images are divided by their type's maximum; kernels are
+    normalised to sum 1.
+
+    Returns
+    -------
+    list of dict
+        ``{"name", "blurry", "sharp", "psf"}`` per case, sorted by name; images are
+        float64 in [0, 1].
+    """
+    from .io import imread, list_images
+    from .psf import normalize
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is not a folder.")
+    cases = []
+    mats = sorted(folder.glob("*.mat"))
+    if mats:
+        import scipy.io
+
+        for path in mats:
+            try:
+                data = scipy.io.loadmat(path)
+            except (ValueError, OSError, TypeError) as error:
+                raise ValueError(f"{path}: unreadable .mat file ({error}).") from None
+            missing = [k for k in ("x", "y", "f") if k not in data]
+            if missing:
+                raise ValueError(f"{path} lacks the field(s) {missing}; expected x, y and f.")
+            sharp, blurry = (_as_unit_float(data[k]) for k in ("x", "y"))
+            cases.append({"name": path.stem, "blurry": blurry, "sharp": sharp,
+                          "psf": normalize(np.asarray(data["f"], dtype=np.float64))})
+        return cases
+    sub = {name: folder / name for name in ("sharp", "blurry", "kernel")}
+    if not all(p.is_dir() for p in sub.values()):
+        raise ValueError(f"{folder} holds neither .mat files nor sharp/, blurry/ and kernel/ folders.")
+    kernels = {p.stem: p for p in sub["kernel"].iterdir() if p.is_file()}
+    sharps = {p.stem: p for p in list_images(sub["sharp"])}
+    for blurry_path in list_images(sub["blurry"]):
+        name = blurry_path.stem
+        if name not in sharps or name not in kernels:
+            raise ValueError(f"{blurry_path} has no matching sharp image or kernel named {name}.*")
+        kernel_path = kernels[name]
+        kernel = np.load(kernel_path) if kernel_path.suffix == ".npy" else imread(kernel_path)
+        cases.append({"name": name, "blurry": imread(blurry_path, dtype=np.float64),
+                      "sharp": imread(sharps[name], dtype=np.float64),
+                      "psf": normalize(np.asarray(kernel, dtype=np.float64))})
+    return cases
+
+
+def _as_unit_float(array) -> np.ndarray:
+    array = np.asarray(array)
+    if np.issubdtype(array.dtype, np.integer):
+        return img_as_float(array, dtype=np.float64)
+    return array.astype(np.float64)
