@@ -98,11 +98,12 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
     kernel[1, 1:] = 0.5
     kernel = center(kernel)
     lam_grad, lam_second = lam, lam_prior
+    previous_shape = None
     for level in range(n_levels):
         scale = math.sqrt(0.5) ** (n_levels - 1 - level)
         size = psf_size if level == n_levels - 1 else min(psf_size, _odd(psf_size * scale))
         shape = (max(size * 4, round(grey.shape[0] * scale)), max(size * 4, round(grey.shape[1] * scale)))
-        if level > 0:  # the kernel grows with the image, whatever the kernel sizes
+        if previous_shape is not None:  # the kernel grows with the image, whatever the kernel sizes
             kernel = rescale(kernel, shape[0] / previous_shape[0])
             kernel = pad_to(kernel, (size, size)) if kernel.shape[0] < size else _crop_center(kernel, size)
         previous_shape = shape
