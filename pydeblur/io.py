@@ -16,6 +16,10 @@ import numpy as np
 from ._validation import check_choice, check_image
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+# Files are created with the permissions an ordinary open() would give (mkstemp uses 0600).
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
 
 
@@ -165,6 +169,7 @@ def write_bytes_atomic(path, data: bytes, *, overwrite: bool = False) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -96,3 +96,10 @@ def test_list_images_is_recursive_and_sorted(tmp_path):
         (tmp_path / name).write_bytes(b"")
     assert [p.relative_to(tmp_path).as_posix() for p in list_images(tmp_path)] == [
         "a.jpg", "b/1.tif", "b/2.png"]
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import stat
+
+    from pydeblur.io import FILE_MODE
+
+    path = imwrite(tmp_path / "p.png", np.zeros((4, 4)))
+    assert stat.S_IMODE(path.stat().st_mode) == FILE_MODE

@@ -8,10 +8,9 @@ truncated, corrupt or mismatched file is an error, never random weights.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from ..io import write_bytes_atomic
 from ._torch import torch
 
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
@@ -48,16 +47,7 @@ def save_weights(path, model, *, config: dict, record: dict) -> Path:
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     metadata = {"format": FORMAT, "config": json.dumps(config), "record": json.dumps(record)}
     data = save(state, metadata=metadata)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_bytes_atomic(path, data, overwrite=True)
 
 
 def load_weights(path) -> tuple[dict, dict, dict]:
