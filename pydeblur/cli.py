@@ -97,9 +97,9 @@ def _cmd_demo(args) -> int:
             rows.append(("srn-small (no PSF)", restored, time.perf_counter() - start))
     panels = [target, blurry] + [image for _, image, _ in rows[1:]]
     labels = ["sharp", "blurry + 1% noise"] + [name for name, _, _ in rows[1:]]
-    print(f"{'method':<22}{'PSNR (dB)':>10}{'SSIM':>8}{'seconds':>9}")
+    print(f"{'method':<28}{'PSNR (dB)':>10}{'SSIM':>8}{'seconds':>9}")
     for name, image, seconds in rows:
-        print(f"{name:<22}{psnr(image, target):>10.2f}{ssim(image, target):>8.3f}{seconds:>9.2f}")
+        print(f"{name:<28}{psnr(image, target):>10.2f}{ssim(image, target):>8.3f}{seconds:>9.2f}")
     out = Path(args.output_dir)
     figure = imwrite(out / "demo.png", montage(panels, labels, psf=kernel), overwrite=True)
     print(f"wrote {figure}")
