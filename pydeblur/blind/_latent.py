@@ -14,12 +14,7 @@ import numpy as np
 import scipy.fft
 
 from ..psf._utils import psf_to_otf
-
-
-def _gradient_spectrum(shape) -> np.ndarray:
-    fy = scipy.fft.fftfreq(shape[0])[:, None]
-    fx = scipy.fft.rfftfreq(shape[1])[None, :]
-    return (2 - 2 * np.cos(2 * np.pi * fy)) + (2 - 2 * np.cos(2 * np.pi * fx))
+from ..restoration._problem import gradient_energy
 
 
 def restore_latent(blurry: np.ndarray, kernel: np.ndarray, *, lam_grad: float, lam_intensity: float = 0.0,
@@ -30,7 +25,7 @@ def restore_latent(blurry: np.ndarray, kernel: np.ndarray, *, lam_grad: float, l
     otf = psf_to_otf(kernel, blurry.shape)
     data = np.conj(otf) * scipy.fft.rfft2(blurry)
     otf_energy = np.abs(otf) ** 2
-    grad_energy = _gradient_spectrum(blurry.shape)
+    grad_energy = gradient_energy(blurry.shape, np.float64)
     x = blurry.copy()
     weights = [w for w in (lam_grad, lam_intensity, lam_dark) if w > 0]
     beta = 2 * min(weights)

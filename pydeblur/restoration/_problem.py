@@ -117,6 +117,12 @@ def difference_spectrum(n: int, dtype, *, half: bool = False) -> np.ndarray:
     return (2 - 2 * np.cos(2 * np.pi * freqs)).astype(dtype)
 
 
+def gradient_energy(shape, dtype) -> np.ndarray:
+    """``|Dx|^2 + |Dy|^2`` of the periodic forward differences on a half-spectrum grid."""
+    return (difference_spectrum(shape[0], dtype)[:, None]
+            + difference_spectrum(shape[1], dtype, half=True)[None, :])
+
+
 #: Regularisers as a power of the gradient spectrum ``|Dx|^2 + |Dy|^2``.
 REGULARIZER_POWER = {"identity": 0, "gradient": 1, "laplacian": 2}
 #: (sum of squared taps of one filter, number of filters) of each regulariser.

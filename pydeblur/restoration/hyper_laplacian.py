@@ -9,7 +9,7 @@ import numpy as np
 from .._validation import check_number
 from ..base import store_params
 from ._base import NonBlindDeblurrer
-from ._problem import check_callback, difference_spectrum, prepare, report_progress, resolve_lam
+from ._problem import check_callback, gradient_energy, prepare, report_progress, resolve_lam
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
 #: (benchmarks/calibrate_lambda.py).
@@ -109,8 +109,7 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
         betas.append(betas[-1] * beta_rate)
     special = any(abs(alpha - a) < 1e-12 for a in _SPECIAL_ALPHAS)
     alpha = next((a for a in _SPECIAL_ALPHAS if abs(alpha - a) < 1e-12), alpha)
-    grad_energy = (difference_spectrum(problem.shape[0], problem.dtype)[:, None]
-                   + difference_spectrum(problem.shape[1], problem.dtype, half=True)[None, :])
+    grad_energy = gradient_energy(problem.shape, problem.dtype)
     total = len(betas) * inner_iter
     for c in range(problem.n_channels):
         lam_c = problem.dtype.type(lams[c] if lams.size > 1 else lams[0])

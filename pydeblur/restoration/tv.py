@@ -7,7 +7,7 @@ import numpy as np
 from .._validation import check_number
 from ..base import store_params
 from ._base import NonBlindDeblurrer
-from ._problem import check_callback, difference_spectrum, prepare, report_progress, resolve_lam
+from ._problem import check_callback, gradient_energy, prepare, report_progress, resolve_lam
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
 #: (benchmarks/calibrate_lambda.py).
@@ -66,8 +66,7 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
     lams = resolve_lam(lam, problem.image, AUTO_LAM_SCALE)
     if rho is not None:
         rho = check_number(rho, name="rho", low=0, low_inclusive=False)
-    grad_energy = (difference_spectrum(problem.shape[0], problem.dtype)[:, None]
-                   + difference_spectrum(problem.shape[1], problem.dtype, half=True)[None, :])
+    grad_energy = gradient_energy(problem.shape, problem.dtype)
     dtype = problem.dtype.type
     for c in range(problem.n_channels):
         lam_c = float(lams[c] if lams.size > 1 else lams[0])

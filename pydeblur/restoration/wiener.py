@@ -19,9 +19,8 @@ from ._problem import (
 
 #: Factor on the model's balance, calibrated once on BSDS500 *train* photos (12 photos x
 #: 4 PSF families, noise sigma 0.01): the white-filter model underestimates the balance
-#: for heavy-tailed natural-image gradients. Reproduce with benchmarks/calibrate_wiener.py.
+#: for heavy-tailed natural-image gradients. Reproduce with benchmarks/calibrate_auto.py.
 AUTO_BALANCE_SCALE = {"gradient": 1.7, "laplacian": 0.5, "identity": 1.0}
-
 
 
 def auto_balance(image2d: np.ndarray, psf2d: np.ndarray, regularizer: str) -> float:
@@ -94,12 +93,13 @@ def wiener(image, psf, *, balance="auto", regularizer: str = "gradient", boundar
     power = REGULARIZER_POWER[regularizer]
     reg_rows = difference_spectrum(problem.shape[0], problem.dtype)
     reg_cols = difference_spectrum(problem.shape[1], problem.dtype, half=True)
+    if callable(balance):  # one weighted regulariser spectrum for every channel
+        weights = np.asarray(balance(*frequency_grid(problem.shape, problem.dtype)))
+        reg = (reg_rows[:, None] + reg_cols[None, :]) ** power * weights
     for c in range(problem.n_channels):
         spectrum = problem.rfft2(problem.channel(c))
         otf = problem.otf(c)
         if callable(balance):
-            weights = np.asarray(balance(*frequency_grid(problem.shape, problem.dtype)))
-            reg = (reg_rows[:, None] + reg_cols[None, :]) ** power * weights
             denominator = otf.real**2 + otf.imag**2 + reg
             spectrum *= np.divide(np.conj(otf), denominator, out=np.zeros_like(otf),
                                   where=denominator > 0)
