@@ -65,8 +65,7 @@ class NetDeblurrer(BaseDeblurrer):
     @property
     def pad_multiple(self) -> int:
         """Input sides must be multiples of this (the stride times the pyramid's halvings)."""
-        model = self.model_
-        return model.stride * 2 ** (getattr(model, "n_scales", 1) - 1)
+        return self._multiple(self.model_)
 
     @classmethod
     def from_pretrained(cls, name_or_path, **params):
