@@ -1,11 +1,12 @@
-"""The blind kernel estimator under development (issue 4): what it already guarantees."""
+"""Blind deconvolution: kernel estimation, the function form and BlindDeblurrer."""
 
 import numpy as np
 import pytest
+from contract import check_deblurrer
 
 from pydeblur import psf, sample_image
-from pydeblur.blind._estimate import estimate_psf
-from pydeblur.metrics import kernel_similarity
+from pydeblur.blind import PRIORS, BlindDeblurrer, blind_deconvolve, estimate_psf
+from pydeblur.metrics import kernel_similarity, psnr_upto_shift
 from pydeblur.synth import degrade
 
 
@@ -13,23 +14,49 @@ from pydeblur.synth import degrade
 def blurred():
     x = sample_image("camera", dtype=np.float64)[100:292, 150:342]
     k = psf.motion(11, 30)
-    blurry, _, _ = degrade(x, psf=k, noise_sigma=0.005, rng=0)
-    return blurry, k
+    blurry, sharp, _ = degrade(x, psf=k, noise_sigma=0.005, rng=0)
+    return blurry, sharp, k
 
 
-def test_estimate_is_a_valid_kernel_closer_to_the_truth_than_a_delta(blurred):
-    blurry, truth = blurred
+@pytest.mark.parametrize("prior", PRIORS)
+def test_every_prior_finds_the_kernel(blurred, prior):
+    blurry, _, truth = blurred
     levels = []
-    kernel = estimate_psf(blurry, 15, callback=levels.append)
+    kernel = estimate_psf(blurry, 15, prior=prior, callback=levels.append)
     assert kernel.shape == (15, 15) and (kernel >= 0).all() and kernel.sum() == pytest.approx(1)
     delta = np.zeros((15, 15))
     delta[7, 7] = 1
-    assert kernel_similarity(kernel, truth) > kernel_similarity(delta, truth) + 0.2
+    assert kernel_similarity(kernel, truth) > 0.85 > kernel_similarity(delta, truth) + 0.2
     assert levels[-1]["level"] == levels[-1]["levels"] and levels[-1]["psf"].shape == (15, 15)
 
 
+def test_blind_deconvolution_sharpens(blurred):
+    blurry, sharp, _ = blurred
+    restored, _ = blind_deconvolve(blurry, 15)
+    assert restored.shape == blurry.shape and restored.dtype == blurry.dtype
+    assert psnr_upto_shift(restored, sharp) > psnr_upto_shift(blurry, sharp) + 2
+
+
+def test_colour_uses_the_luminance_kernel_and_restores_every_channel(blurred):
+    blurry, _, _ = blurred
+    colour = np.stack([blurry, blurry * 0.8, blurry * 0.6], axis=-1).astype(np.float32)
+    restored, kernel = blind_deconvolve(colour, 15)
+    assert restored.shape == colour.shape and restored.dtype == np.float32
+    grey_kernel = estimate_psf(colour @ np.array([0.299, 0.587, 0.114]), 15)
+    np.testing.assert_allclose(kernel, grey_kernel, atol=1e-6)
+
+
+def test_parameters_change_the_estimate(blurred):
+    blurry, _, _ = blurred
+    base = estimate_psf(blurry, 15)
+    for change in ({"lam": 2e-2}, {"gamma": 300.0}, {"n_iter": 2}, {"prior": "dark_channel"}):
+        assert not np.allclose(estimate_psf(blurry, 15, **change), base), change
+    assert not np.allclose(estimate_psf(blurry, 15, prior="dark_channel", lam_prior=4e-2),
+                           estimate_psf(blurry, 15, prior="dark_channel"))
+
+
 def test_bad_arguments(blurred):
-    blurry, _ = blurred
+    blurry, _, _ = blurred
     with pytest.raises(ValueError, match="odd"):
         estimate_psf(blurry, 14)
     with pytest.raises(ValueError, match="quarter"):
@@ -38,3 +65,21 @@ def test_bad_arguments(blurred):
         estimate_psf(blurry, 15, prior="sparse")
     with pytest.raises(TypeError, match="img_as_float"):
         estimate_psf((blurry * 255).astype(np.uint8), 15)
+
+
+def test_deblurrer_contract_and_kernel_attribute(blurred):
+    blurry, sharp, truth = blurred
+    small = (blurry[:128, :128], sharp[:128, :128])
+    check_deblurrer(lambda: BlindDeblurrer(psf_size=13, n_iter=2), *small)
+    deblurrer = BlindDeblurrer(psf_size=15)
+    deblurrer.restore([blurry, blurry])
+    assert isinstance(deblurrer.psf_, list) and len(deblurrer.psf_) == 2
+    deblurrer.restore(blurry)
+    assert kernel_similarity(deblurrer.psf_, truth) > 0.85
+
+
+def test_fit_tunes_the_final_weight(blurred):
+    blurry, sharp, _ = blurred
+    deblurrer = BlindDeblurrer(psf_size=15, n_iter=2).fit(blurry, sharp)
+    assert 10 <= deblurrer.final_lam_ <= 1e5
+    assert deblurrer.score(blurry, sharp) >= BlindDeblurrer(psf_size=15, n_iter=2).score(blurry, sharp) - 1e-6

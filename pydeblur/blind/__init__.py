@@ -1,5 +1,11 @@
-"""Blind deconvolution (work in progress, issue 4): coarse-to-fine kernel estimation.
+"""Blind deconvolution: the blur kernel is estimated from the blurry photo alone.
 
-Not part of the public API yet: :func:`pydeblur.blind._estimate.estimate_psf` runs,
-but its kernels are not yet accurate enough to ship (see the issue's notes).
+:func:`estimate_psf` runs the coarse-to-fine MAP estimation (priors 'l0',
+'l0_text', 'dark_channel'); :func:`blind_deconvolve` and :class:`BlindDeblurrer`
+then restore the photo with the non-blind hyper-Laplacian solver.
 """
+
+from ._deblur import BlindDeblurrer, blind_deconvolve
+from ._estimate import PRIORS, estimate_psf
+
+__all__ = ["PRIORS", "BlindDeblurrer", "blind_deconvolve", "estimate_psf"]

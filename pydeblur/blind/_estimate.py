@@ -9,7 +9,7 @@ import numpy as np
 from .._validation import check_choice, check_image, check_number
 from ..operators import pad_boundary
 from ..psf._utils import center, normalize, pad_to, rescale
-from ._kernel_update import estimate_kernel
+from ._kernel_update import estimate_kernel, salient_gradients
 from ._latent import restore_latent
 
 PRIORS = ("l0", "l0_text", "dark_channel")
@@ -36,16 +36,19 @@ def _odd(value: float) -> int:
 
 
 def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4e-3,
-                 lam_prior: float = 4e-3, n_iter: int = 5, gamma: float = 2.0, callback=None) -> np.ndarray:
+                 lam_prior: float = 4e-3, n_iter: int = 5, gamma: float = 30.0, callback=None) -> np.ndarray:
     """Estimate the blur kernel of a photo from the photo alone, coarse to fine.
 
     The kernel is estimated on the luminance over a pyramid whose levels differ by a
     factor sqrt(2), from a 3x3 kernel at the coarsest level up to ``psf_size``. At every
     level, ``n_iter`` rounds alternate a latent-image step (an L0-type prior, see
-    ``prior``) with a kernel step (least squares on gradients with Tikhonov weight
-    ``gamma``, then non-negativity, pruning, removal of stray components, unit sum
-    and re-centring); the prior weights decay by 1.1 per round. The image is extended
-    smoothly (Liu-Jia) so that the FFT steps see no wrap-around edges.
+    ``prior``) with a kernel step: least squares on the latent image's salient
+    gradients (a threshold that keeps every orientation represented and relaxes by
+    1.1 per round) with Tikhonov weight ``gamma``, solved by conjugate gradients on the
+    kernel's support, then non-negativity, pruning, removal of stray components, unit
+    sum and re-centring. The prior weights restart at every level and decay by 1.1 per
+    round. The image is extended smoothly (Liu-Jia) so that the FFT steps see no
+    wrap-around edges.
 
     Parameters
     ----------
@@ -97,7 +100,6 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
     kernel = np.zeros((3, 3))
     kernel[1, 1:] = 0.5
     kernel = center(kernel)
-    lam_grad, lam_second = lam, lam_prior
     previous_shape = None
     for level in range(n_levels):
         scale = math.sqrt(0.5) ** (n_levels - 1 - level)
@@ -109,13 +111,17 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
         previous_shape = shape
         blurry = _resize(grey, shape) if shape != grey.shape else grey
         padded, _ = pad_boundary(blurry, (size, size), boundary="smooth")
+        lam_grad, lam_second = lam, lam_prior  # every level starts from the full weights
+        threshold = None
         for iteration in range(n_iter):
             latent = restore_latent(
                 padded, kernel, lam_grad=lam_grad,
                 lam_intensity=lam_second if prior == "l0_text" else 0.0,
                 lam_dark=lam_second if prior == "dark_channel" else 0.0,
                 patch=max(3, _odd(35 * scale * min(1.0, min(shape) / 255))))
-            kernel = estimate_kernel(latent, padded, size, gamma=gamma)
+            gx, gy, threshold = salient_gradients(latent, size, threshold)
+            kernel = estimate_kernel((gx, gy), padded, size, gamma=gamma)
+            threshold /= 1.1
             lam_grad, lam_second = max(lam_grad / 1.1, 1e-4), max(lam_second / 1.1, 1e-4)
             if callback is not None:
                 callback({"level": level + 1, "levels": n_levels, "iteration": iteration + 1,
