@@ -40,11 +40,15 @@ _EXPORTS = {
     "RichardsonLucyDeblurrer": "pydeblur.restoration",
     "HyperLaplacianDeblurrer": "pydeblur.restoration",
     "TVDeblurrer": "pydeblur.restoration",
+    "blind_deconvolve": "pydeblur.blind",
+    "estimate_psf": "pydeblur.blind",
+    "BlindDeblurrer": "pydeblur.blind",
     "SRNDeblur": "pydeblur.nets",
     "DeepDeblur": "pydeblur.nets",
     "DeblurGAN": "pydeblur.nets",
 }
-_SUBMODULES = ("psf", "synth", "operators", "restoration", "nets", "metrics", "io", "datasets", "base", "cli")
+_SUBMODULES = ("psf", "synth", "operators", "restoration", "blind", "nets", "methods", "metrics", "io",
+               "datasets", "base", "cli")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 

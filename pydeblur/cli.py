@@ -1,7 +1,7 @@
 """The ``pydeblur`` command.
 
 Exit codes: 0 success, 1 the command failed (bad input, unreadable file, refused
-overwrite), 2 the command line itself was wrong.
+overwrite), 2 the command line itself was wrong, 3 ``restore`` failed on some files.
 """
 
 from __future__ import annotations
@@ -244,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p_train.add_argument("--no-progress", action="store_true")
 
+    from ._cli_restore import add_parser as add_restore_parser
+
+    add_restore_parser(commands)
+
     p_demo = commands.add_parser("demo", help="blur a bundled photo and deblur it",
                                  description="Blur a bundled photo, deblur it, write a figure.")
     p_demo.add_argument("-o", "--output-dir", type=Path, default=Path("pydeblur-demo"),
@@ -253,7 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_COMMANDS = {"psf": _cmd_psf, "synth": _cmd_synth, "demo": _cmd_demo, "train": _cmd_train}
+def _cmd_restore(args) -> int:
+    from ._cli_restore import run
+
+    return run(args)
+
+
+_COMMANDS = {"psf": _cmd_psf, "synth": _cmd_synth, "demo": _cmd_demo, "train": _cmd_train,
+             "restore": _cmd_restore}
 
 
 def main(argv=None) -> int:

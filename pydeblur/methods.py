@@ -1,0 +1,122 @@
+"""Every deblurring method under one name: the registry behind ``pydeblur restore`` and ``bench``.
+
+>>> from pydeblur.methods import METHODS, make
+>>> sorted(METHODS)[:3]
+['blind', 'deblurgan', 'deepdeblur']
+>>> make("wiener", psf=parse_psf("motion:length=9,angle=30"))
+WienerDeblurrer(psf=array(shape=(9, 9), dtype=float64))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Method:
+    """A deblurring method: its Deblurrer class, whether it needs the PSF, and its family."""
+
+    module: str
+    cls: str
+    needs_psf: bool
+    kind: str  # 'non-blind', 'blind' or 'network'
+
+    def load(self):
+        import importlib
+
+        return getattr(importlib.import_module(self.module), self.cls)
+
+
+METHODS = {
+    "inverse": Method("pydeblur.restoration", "InverseDeblurrer", True, "non-blind"),
+    "wiener": Method("pydeblur.restoration", "WienerDeblurrer", True, "non-blind"),
+    "rl": Method("pydeblur.restoration", "RichardsonLucyDeblurrer", True, "non-blind"),
+    "hyper-laplacian": Method("pydeblur.restoration", "HyperLaplacianDeblurrer", True, "non-blind"),
+    "tv": Method("pydeblur.restoration", "TVDeblurrer", True, "non-blind"),
+    "blind": Method("pydeblur.blind", "BlindDeblurrer", False, "blind"),
+    "srn": Method("pydeblur.nets", "SRNDeblur", False, "network"),
+    "deepdeblur": Method("pydeblur.nets", "DeepDeblur", False, "network"),
+    "deblurgan": Method("pydeblur.nets", "DeblurGAN", False, "network"),
+}
+
+_PSF_SPECS = {
+    "gaussian": ("sigma", "size", "angle"),
+    "defocus": ("radius", "size"),
+    "motion": ("length", "angle", "size"),
+}
+
+
+def parse_psf(spec) -> np.ndarray:
+    """A PSF from a file (.npy, or an image) or a spec such as ``"motion:length=15,angle=30"``.
+
+    Specs: ``gaussian:sigma=S[,size=N,angle=A]``, ``defocus:radius=R[,size=N]``,
+    ``motion:length=L[,angle=A,size=N]``. An image file is read as grey and normalised.
+    """
+    from . import psf as psf_module
+
+    text = str(spec)
+    family, sep, rest = text.partition(":")
+    if sep and family in _PSF_SPECS:
+        params = {}
+        for item in filter(None, rest.split(",")):
+            key, eq, value = item.partition("=")
+            if not eq or key.strip() not in _PSF_SPECS[family]:
+                raise ValueError(f"PSF spec {text!r}: {item!r} is not one of "
+                                 f"{', '.join(k + '=...' for k in _PSF_SPECS[family])}.")
+            params[key.strip()] = int(value) if key.strip() == "size" else float(value)
+        try:
+            return getattr(psf_module, family)(**params)
+        except TypeError as error:
+            raise ValueError(f"PSF spec {text!r}: {error}") from None
+    path = Path(text)
+    if not path.is_file():
+        raise ValueError(f"--psf {text!r} is neither a file nor a spec; give a .npy / image file or e.g. "
+                         f"'motion:length=15,angle=30' ({', '.join(_PSF_SPECS)}).")
+    if path.suffix.lower() == ".npy":
+        kernel = np.load(path, allow_pickle=False)
+    else:
+        from .io import imread
+
+        kernel = imread(path, dtype=np.float64)
+        kernel = kernel.mean(axis=2) if kernel.ndim == 3 else kernel
+    kernel = np.asarray(kernel, dtype=np.float64)
+    if kernel.ndim != 2 or kernel.sum() <= 0 or not np.isfinite(kernel).all():
+        raise ValueError(f"{path}: a PSF must be a finite 2-D array with a positive sum, got shape "
+                         f"{kernel.shape}.")
+    return psf_module.normalize(kernel)
+
+
+def make(name: str, *, psf=None, weights=None, **params):
+    """A ready Deblurrer for a method name.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`METHODS`.
+    psf : numpy.ndarray, optional
+        The PSF; required by the non-blind methods, refused by the others.
+    weights : str or os.PathLike, optional
+        Networks: a shipped name or a .safetensors file (default ``"<name>-small"``).
+    **params
+        Constructor parameters of the method's Deblurrer (for networks e.g. ``device``,
+        ``precision``, ``tile``).
+    """
+    if name not in METHODS:
+        raise ValueError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}.")
+    method = METHODS[name]
+    cls = method.load()
+    if method.needs_psf:
+        if psf is None:
+            raise ValueError(f"method {name!r} needs the PSF (--psf FILE or a spec like 'motion:length=15').")
+        return cls(psf=psf, **params)
+    if psf is not None:
+        raise ValueError(f"method {name!r} estimates the blur itself; it takes no PSF. Use a non-blind "
+                         "method (wiener, rl, hyper-laplacian, tv, inverse) to deblur with a known PSF.")
+    if method.kind == "network":
+        return cls.from_pretrained(weights or f"{name}-small", **params)
+    if weights is not None:
+        raise ValueError(f"method {name!r} has no weights; weights apply to the networks only.")
+    return cls(**params)
