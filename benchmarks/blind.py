@@ -25,7 +25,7 @@ from pydeblur import psf
 from pydeblur.blind import blind_deconvolve
 from pydeblur.datasets import load_levin
 from pydeblur.io import imread, list_images
-from pydeblur.metrics import best_shift, kernel_similarity, psnr_upto_shift, ssim
+from pydeblur.metrics import kernel_similarity, psnr_upto_shift, ssim_upto_shift
 from pydeblur.restoration import hyper_laplacian
 from pydeblur.synth import degrade
 
@@ -53,13 +53,6 @@ def synthetic_cases(n):
     return cases
 
 
-def aligned_ssim(image, reference, border=15):
-    dy, dx = best_shift(image, reference)
-    h, w = reference.shape
-    return ssim(image[border + dy : h - border + dy, border + dx : w - border + dx],
-                reference[border : h - border, border : w - border])
-
-
 def evaluate(cases, prior):
     rows = []
     for case in cases:
@@ -69,7 +62,7 @@ def evaluate(cases, prior):
         seconds = time.perf_counter() - start
         reference = hyper_laplacian(case["blurry"], case["psf"], clip=True)
         ours, best = (psnr_upto_shift(r, case["sharp"]) for r in (restored, reference))
-        rows.append((ours, aligned_ssim(restored, case["sharp"]), 10 ** ((best - ours) / 10),
+        rows.append((ours, ssim_upto_shift(restored, case["sharp"]), 10 ** ((best - ours) / 10),
                      kernel_similarity(kernel, case["psf"]), seconds, best))
     return np.array(rows)
 

@@ -23,6 +23,7 @@ _EXPORTS = {
     "psnr": "pydeblur.metrics",
     "ssim": "pydeblur.metrics",
     "psnr_upto_shift": "pydeblur.metrics",
+    "ssim_upto_shift": "pydeblur.metrics",
     "kernel_similarity": "pydeblur.metrics",
     "BaseDeblurrer": "pydeblur.base",
     "NotFittedError": "pydeblur.base",

@@ -128,6 +128,16 @@ def psnr_upto_shift(image, reference, *, max_shift: int = 10, border: int = 15,
     return _psnr_from_mse(float(np.mean((moved - target) ** 2)), data_range)
 
 
+def ssim_upto_shift(image, reference, *, max_shift: int = 10, border: int = 15,
+                    data_range: float = 1.0) -> float:
+    """SSIM at the integer alignment that :func:`psnr_upto_shift` uses, away from a ``border``."""
+    dy, dx = best_shift(image, reference, max_shift=max_shift, border=border)
+    image, reference = _check_pair(image, reference)
+    h, w = reference.shape[:2]
+    return ssim(image[border + dy : h - border + dy, border + dx : w - border + dx],
+                reference[border : h - border, border : w - border], data_range=data_range)
+
+
 def kernel_similarity(estimate, truth) -> float:
     """Peak normalised cross-correlation of two kernels over all shifts (Hu & Yang 2012).
 

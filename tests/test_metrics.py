@@ -3,7 +3,7 @@ import pytest
 from conftest import smooth_image
 
 from pydeblur import psf
-from pydeblur.metrics import best_shift, kernel_similarity, psnr, psnr_upto_shift, ssim
+from pydeblur.metrics import best_shift, kernel_similarity, psnr, psnr_upto_shift, ssim, ssim_upto_shift
 
 
 def test_psnr_known_value_and_data_range():
@@ -44,3 +44,11 @@ def test_kernel_similarity():
     assert kernel_similarity(psf.motion(15, 0), psf.motion(15, 90)) < 0.5
     with pytest.raises(ValueError, match="non-zero"):
         kernel_similarity(np.zeros((3, 3)), k)
+
+
+def test_ssim_upto_shift_undoes_a_translation():
+    rng = np.random.default_rng(0)
+    ref = rng.random((64, 64))
+    moved = np.roll(ref, (3, -2), axis=(0, 1))
+    assert ssim(moved, ref) < 0.2
+    assert ssim_upto_shift(moved, ref) == pytest.approx(1.0)
