@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import os
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
 
+from pydeblur.bench import best_time, markdown_table  # noqa: F401  (re-exported to the scripts)
+
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def best_time(func, *, repeat: int = 5, warmup: int = 1) -> float:
-    """Minimum wall time of ``func()`` over ``repeat`` runs, in seconds, after warm-up."""
-    for _ in range(warmup):
-        func()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def markdown_table(header, rows) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def machine() -> str:

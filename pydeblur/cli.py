@@ -254,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_restore import add_parser as add_restore_parser
 
     add_restore_parser(commands)
+    from ._cli_bench import add_parser as add_bench_parser
+
+    add_bench_parser(commands)
 
     p_demo = commands.add_parser("demo", help="blur a bundled photo and deblur it",
                                  description="Blur a bundled photo, deblur it, write a figure.")
@@ -270,8 +273,14 @@ def _cmd_restore(args) -> int:
     return run(args)
 
 
+def _cmd_bench(args) -> int:
+    from ._cli_bench import run_quality, run_speed
+
+    return run_quality(args) if args.bench == "quality" else run_speed(args)
+
+
 _COMMANDS = {"psf": _cmd_psf, "synth": _cmd_synth, "demo": _cmd_demo, "train": _cmd_train,
-             "restore": _cmd_restore}
+             "restore": _cmd_restore, "bench": _cmd_bench}
 
 
 def main(argv=None) -> int:

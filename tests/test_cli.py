@@ -68,3 +68,33 @@ def test_entry_point_runs_as_a_module():
     result = subprocess.run([sys.executable, "-m", "pydeblur.cli", "--version"],
                             capture_output=True, text=True, check=True)
     assert result.stdout.startswith("pydeblur ")
+
+
+def test_bench_quality_writes_table_plot_and_montage(tmp_path, capsys):
+    from pydeblur import sample_image
+
+    photos = tmp_path / "photos"
+    imwrite(photos / "astronaut.png", sample_image("astronaut")[:160, 160:320])
+    out = tmp_path / "bench"
+    argv = ["bench", "quality", str(photos), "-o", str(out), "--n-images", "1", "--crop", "96",
+            "--families", "motion", "gaussian", "--max-size", "9", "--methods", "wiener", "blind",
+            "--no-progress"]
+    assert main(argv) == 0
+    table = (out / "quality.md").read_text()
+    for name in ("wiener", "blind", "blurry input", "motion", "gaussian"):
+        assert name in table
+    rows = json.loads((out / "quality.json").read_text())
+    psnr = {(r["method"], r["family"]): r["psnr"] for r in rows}
+    assert psnr[("wiener", "motion")] > psnr[("blurry input", "motion")]
+    assert imread(out / "montage.png").shape[1] > 3 * 96
+    if __import__("importlib").util.find_spec("matplotlib"):
+        assert imread(out / "quality.png").ndim == 3
+    assert main(argv) == 1 and "--overwrite" in capsys.readouterr().err  # earlier results are kept
+
+
+def test_bench_speed_prints_ratios(capsys):
+    assert main(["bench", "speed", "--size", "64", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    for peer in ("cv2.filter2D", "skimage wiener", "skimage richardson_lucy"):
+        assert peer in out
+    assert out.count("x |") >= 8
