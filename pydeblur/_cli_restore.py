@@ -169,7 +169,7 @@ def add_parser(commands) -> None:
     p.add_argument("--psf", help="non-blind: PSF file (.npy / image) or spec, "
                                  "e.g. 'motion:length=15,angle=30'")
     p.add_argument("--psf-size", type=int, help="blind: odd side of the kernel to estimate (default 31)")
-    p.add_argument("--prior", choices=("l0", "l0_text", "dark_channel"), help="blind: image prior")
+    p.add_argument("--prior", choices=("l0", "l0_text", "dark_channel", "learned"), help="blind: image prior")
     p.add_argument("--weights", help="networks: shipped name or .safetensors file (default <method>-small)")
     p.add_argument("--tile", type=int, help="networks: tile side in pixels (0: no tiling; default 512)")
     p.add_argument("--device", help="networks: cpu, cuda, cuda:1 ...")

@@ -164,6 +164,19 @@ def _cmd_train(args) -> int:
     return EXIT_OK
 
 
+def _cmd_train_prior(args) -> int:
+    from .blind._learned import train_classifier
+
+    if args.output.exists() and not args.overwrite:
+        raise FileExistsError(f"{args.output} already exists; pass --overwrite to replace it.")
+    record = train_classifier(args.sharp_dir, args.output, steps=args.steps, batch_size=args.batch_size,
+                              crop=args.crop, width=args.width, lr=args.lr, max_size=args.max_size,
+                              precision=args.precision, seed=args.seed,
+                              command="pydeblur " + " ".join(sys.argv[1:]))
+    print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``pydeblur`` command."""
     from . import __version__
@@ -251,6 +264,22 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p_train.add_argument("--no-progress", action="store_true")
 
+    p_prior = commands.add_parser(
+        "train-prior", help="train the blur classifier of the learned blind prior",
+        description="Train the CNN that tells sharp from blurred crops (Li et al. 2018), used by "
+                    "blind deconvolution with prior='learned'; writes safetensors.")
+    p_prior.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
+    p_prior.add_argument("--sharp-dir", type=Path, nargs="+", required=True, help="folder(s) of sharp photos")
+    p_prior.add_argument("--steps", type=int, default=3000)
+    p_prior.add_argument("--batch-size", type=int, default=32, help="half sharp, half blurred")
+    p_prior.add_argument("--crop", type=int, default=64)
+    p_prior.add_argument("--width", type=int, default=32, help="channels of the first stage x 2")
+    p_prior.add_argument("--lr", type=float, default=1e-3)
+    p_prior.add_argument("--max-size", type=int, default=25, help="largest blur kernel (odd)")
+    p_prior.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
+    p_prior.add_argument("--seed", type=int, default=0)
+    p_prior.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
     from ._cli_restore import add_parser as add_restore_parser
 
     add_restore_parser(commands)
@@ -280,7 +309,7 @@ def _cmd_bench(args) -> int:
 
 
 _COMMANDS = {"psf": _cmd_psf, "synth": _cmd_synth, "demo": _cmd_demo, "train": _cmd_train,
-             "restore": _cmd_restore, "bench": _cmd_bench}
+             "restore": _cmd_restore, "bench": _cmd_bench, "train-prior": _cmd_train_prior}
 
 
 def main(argv=None) -> int:

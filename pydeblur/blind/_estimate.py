@@ -12,7 +12,7 @@ from ..psf._utils import center, normalize, pad_to, rescale
 from ._kernel_update import estimate_kernel, salient_gradients
 from ._latent import restore_latent
 
-PRIORS = ("l0", "l0_text", "dark_channel")
+PRIORS = ("l0", "l0_text", "dark_channel", "learned")
 _LUMA = np.array([0.299, 0.587, 0.114])
 
 
@@ -36,7 +36,8 @@ def _odd(value: float) -> int:
 
 
 def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4e-3,
-                 lam_prior: float = 4e-3, n_iter: int = 5, gamma: float = 30.0, callback=None) -> np.ndarray:
+                 lam_prior: float = 4e-3, n_iter: int = 5, gamma: float = 30.0, classifier=None,
+                 callback=None) -> np.ndarray:
     """Estimate the blur kernel of a photo from the photo alone, coarse to fine.
 
     The kernel is estimated on the luminance over a pyramid whose levels differ by a
@@ -56,18 +57,22 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
         Blurry float image, (H, W) or (H, W, C).
     psf_size : int
         Odd side of the estimated kernel; at most a quarter of the image's shorter side.
-    prior : {'l0', 'l0_text', 'dark_channel'}
+    prior : {'l0', 'l0_text', 'dark_channel', 'learned'}
         'l0': sparse gradients (Xu et al. 2013); 'l0_text': sparse gradients and
         intensities (Pan et al. 2014, for text and dark backgrounds); 'dark_channel':
-        sparse gradients and a sparse dark channel (Pan et al. 2016).
+        sparse gradients and a sparse dark channel (Pan et al. 2016); 'learned': sparse
+        gradients and a CNN's blur score (Li et al. 2018; needs the torch extra).
     lam : float
         Weight of the L0 gradient prior.
     lam_prior : float
-        Weight of the second term of 'l0_text' / 'dark_channel'.
+        Weight of the second term of 'l0_text' / 'dark_channel' / 'learned'.
     n_iter : int
         Alternations per pyramid level.
     gamma : float
         Tikhonov weight of the kernel step.
+    classifier : str or os.PathLike, optional
+        'learned' only: the blur classifier's weights (default: the shipped
+        ``blur-classifier``).
     callback : callable, optional
         ``callback({"level", "levels", "iteration", "psf"})`` after every kernel step.
 
@@ -95,6 +100,7 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
     lam_prior = check_number(lam_prior, name="lam_prior", low=0)
     n_iter = check_number(n_iter, name="n_iter", low=1, integer=True)
     gamma = check_number(gamma, name="gamma", low=0)
+    learned_gradient = _learned_gradient(prior, classifier)
     grey = _luminance(image)
     n_levels = max(1, math.ceil(math.log(psf_size / 3) / math.log(math.sqrt(2))) + 1)
     kernel = np.zeros((3, 3))
@@ -118,6 +124,7 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
                 padded, kernel, lam_grad=lam_grad,
                 lam_intensity=lam_second if prior == "l0_text" else 0.0,
                 lam_dark=lam_second if prior == "dark_channel" else 0.0,
+                lam_learned=lam_second if prior == "learned" else 0.0, learned_gradient=learned_gradient,
                 patch=max(3, _odd(35 * scale * min(1.0, min(shape) / 255))))
             gx, gy, threshold = salient_gradients(latent, size, threshold)
             kernel = estimate_kernel((gx, gy), padded, size, gamma=gamma)
@@ -127,6 +134,18 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
                 callback({"level": level + 1, "levels": n_levels, "iteration": iteration + 1,
                           "psf": kernel.copy()})
     return kernel
+
+
+def _learned_gradient(prior, classifier):
+    """The gradient function of the learned prior, or None for the other priors."""
+    if prior != "learned":
+        if classifier is not None:
+            raise ValueError(f"classifier= applies to prior='learned' only, not {prior!r}.")
+        return None
+    from ._learned import SHIPPED_NAME, load_classifier, prior_gradient
+
+    model = load_classifier(SHIPPED_NAME if classifier is None else classifier)
+    return lambda x: prior_gradient(model, x)[1]
 
 
 def _crop_center(kernel, size):

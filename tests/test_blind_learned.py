@@ -1,0 +1,59 @@
+"""The learned (CNN) prior of blind deconvolution: training, weights, use in estimation."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from pydeblur import psf, sample_image
+from pydeblur.blind import estimate_psf
+from pydeblur.blind._learned import load_classifier, prior_gradient, train_classifier
+from pydeblur.nets.weights import shipped_names
+from pydeblur.operators import convolve
+
+
+@pytest.fixture(scope="module")
+def tiny_weights(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cls") / "tiny.safetensors"
+    record = train_classifier([sample_image("astronaut")], path, steps=3, batch_size=4, crop=32, width=8,
+                              max_size=9, log_every=1)
+    assert [h["step"] for h in record["history"]] == [1, 2, 3]
+    return path
+
+
+def test_gradient_has_the_image_shape(tiny_weights):
+    model = load_classifier(tiny_weights)
+    image = sample_image("camera", dtype=np.float64)[:64, :80]
+    score, gradient = prior_gradient(model, image)
+    assert 0 < score < 1 and gradient.shape == image.shape and np.isfinite(gradient).all()
+
+
+def test_learned_prior_estimates_a_valid_kernel(tiny_weights):
+    x = sample_image("camera", dtype=np.float64)[100:228, 150:278]
+    blurry = convolve(x, psf.motion(7, 0), boundary="reflect")
+    kernel = estimate_psf(blurry, 9, prior="learned", classifier=tiny_weights, n_iter=1)
+    assert kernel.shape == (9, 9) and (kernel >= 0).all() and kernel.sum() == pytest.approx(1)
+
+
+def test_classifier_option_belongs_to_the_learned_prior(tiny_weights):
+    x = sample_image("camera", dtype=np.float64)[:128, :128]
+    with pytest.raises(ValueError, match="learned"):
+        estimate_psf(x, 9, prior="l0", classifier=tiny_weights)
+
+
+def test_other_weights_are_refused(tmp_path):
+    from pydeblur.nets import SRNDeblur
+
+    with pytest.raises(ValueError, match="blur classifier"):
+        load_classifier(SRNDeblur.from_pretrained("srn-small").save(tmp_path / "srn.safetensors"))
+
+
+@pytest.mark.skipif("blur-classifier" not in shipped_names(), reason="classifier weights not shipped")
+def test_shipped_classifier_tells_blurry_from_sharp():
+    model = load_classifier()
+    scores = []
+    for name in ("camera", "moon", "coins"):
+        x = sample_image(name, dtype=np.float64)[:192, :192]
+        blurred = convolve(x, psf.trajectory(15, rng=1), boundary="reflect")
+        scores.append((prior_gradient(model, x)[0], prior_gradient(model, blurred)[0]))
+    assert all(blurry > sharp for sharp, blurry in scores), scores
