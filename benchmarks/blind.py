@@ -35,7 +35,7 @@ LEVIN = Path(ARGS[ARGS.index("--levin") + 1]) if "--levin" in ARGS else None
 POSITIONAL = [a for i, a in enumerate(ARGS)
               if not a.startswith("--") and (i == 0 or ARGS[i - 1] != "--levin")]
 ROOT = Path(POSITIONAL[0]) if POSITIONAL else Path(__file__).resolve().parents[2] / "shared/data/bsds500"
-PRIORS = ("l0", "dark_channel") if QUICK else ("l0", "l0_text", "dark_channel")
+PRIORS = ("l0", "dark_channel") if QUICK else ("l0", "l0_text", "dark_channel", "learned")
 PSF_SIZE = 27
 
 

@@ -18,7 +18,7 @@ def blurred():
     return blurry, sharp, k
 
 
-@pytest.mark.parametrize("prior", PRIORS)
+@pytest.mark.parametrize("prior", [p for p in PRIORS if p != "learned"])  # learned: test_blind_learned.py
 def test_every_prior_finds_the_kernel(blurred, prior):
     blurry, _, truth = blurred
     levels = []

@@ -57,3 +57,14 @@ def test_shipped_classifier_tells_blurry_from_sharp():
         blurred = convolve(x, psf.trajectory(15, rng=1), boundary="reflect")
         scores.append((prior_gradient(model, x)[0], prior_gradient(model, blurred)[0]))
     assert all(blurry > sharp for sharp, blurry in scores), scores
+
+
+@pytest.mark.skipif("blur-classifier" not in shipped_names(), reason="classifier weights not shipped")
+def test_shipped_learned_prior_finds_the_kernel():
+    from pydeblur.metrics import kernel_similarity
+    from pydeblur.synth import degrade
+
+    x = sample_image("camera", dtype=np.float64)[100:292, 150:342]
+    truth = psf.motion(11, 30)
+    blurry, _, _ = degrade(x, psf=truth, noise_sigma=0.005, rng=0)
+    assert kernel_similarity(estimate_psf(blurry, 15, prior="learned"), truth) > 0.85
