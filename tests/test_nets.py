@@ -184,3 +184,15 @@ def test_onnx_export_matches_torch(cls, trained, tmp_path):
     assert (tmp_path / "net.onnx").exists() and diff < 1e-4
     with pytest.raises(ValueError, match="multiples"):
         trained[cls].export_onnx(tmp_path / "x.onnx", example_size=(50, 64))
+
+
+def test_deblurgan_instance_norm_matches_torch_and_keeps_bf16():
+    from pydeblur.nets.deblurgan import InstanceNorm
+
+    x = torch.randn(2, 8, 33, 47) * 3 + 5
+    reference = torch.nn.InstanceNorm2d(8)(x)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        y = x.contiguous(memory_format=layout)
+        torch.testing.assert_close(InstanceNorm()(y), reference, atol=1e-5, rtol=1e-5)
+        low = InstanceNorm()(y.bfloat16())
+        assert low.dtype == torch.bfloat16 and (low.float() - reference).abs().max() < 0.05

@@ -11,8 +11,36 @@ DEBLURGAN_SIZES = {
 }
 
 
+class InstanceNorm(nn.Module):
+    """Instance normalisation (no affine parameters) that keeps the input's dtype.
+
+    Under bf16 autocast ``nn.InstanceNorm2d`` runs in fp32 and casts every activation
+    map to fp32 and back, which costs more than this network's convolutions. Here the
+    activations stay in their dtype: the per-channel mean and variance (two passes, the
+    second over centred values) are summed with PyTorch's fp32 accumulator and rounded
+    to the input's dtype, and the scale is computed in fp32. In fp32 this equals
+    ``nn.InstanceNorm2d(affine=False)``.
+    """
+
+    def __init__(self, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+        # a (n, pixels, c) or (n, c, pixels) view: reductions and broadcasts along memory order
+        pixels = x.permute(0, 2, 3, 1).reshape(n, h * w, c) if channels_last else x.reshape(n, c, h * w)
+        axis = 1 if channels_last else 2
+        mean = pixels.mean(dim=axis, keepdim=True)
+        centred = pixels - mean.to(x.dtype)
+        variance = centred.square().mean(dim=axis, keepdim=True).float()
+        out = centred * torch.rsqrt(variance + self.eps).to(x.dtype)
+        return out.reshape(n, h, w, c).permute(0, 3, 1, 2) if channels_last else out.reshape(n, c, h, w)
+
+
 def _norm(channels):
-    return nn.InstanceNorm2d(channels, affine=False)
+    return InstanceNorm()
 
 
 class _NormResBlock(nn.Module):
