@@ -136,10 +136,16 @@ def _cmd_train(args) -> int:
         if use_cuda:
             device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
             torch.cuda.set_device(device)
-    net = cls(size=args.size, precision=args.precision, device=device, epochs=args.epochs,
-              steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, crop_size=args.crop,
-              lr=args.lr, checkpoint_dir=args.checkpoint_dir, seed=args.seed,
-              progress=not args.no_progress, num_workers=args.num_workers)
+    params = dict(precision=args.precision, device=device, epochs=args.epochs,
+                  steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, crop_size=args.crop,
+                  lr=args.lr, checkpoint_dir=args.checkpoint_dir, seed=args.seed,
+                  progress=not args.no_progress, num_workers=args.num_workers)
+    if args.init_weights is not None:
+        if args.size is not None:
+            raise ValueError("--size comes from --init-weights when fine-tuning; drop --size.")
+        net = cls.from_pretrained(args.init_weights, warm_start=True, **params)
+    else:
+        net = cls(size=args.size or "small", **params)
     length = args.steps_per_epoch * args.batch_size
     if args.sharp_dir is not None:
         sampler = PSFSampler(args.families, max_size=args.max_size)
@@ -247,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--val-dir", type=Path, help="validation photos (or pairs) folder")
     p_train.add_argument("--val-items", type=int, default=16, help="validation crops per epoch")
     p_train.add_argument("--val-crop", type=int, default=192, help="validation crop size")
-    p_train.add_argument("--size", default="small", choices=("small", "paper"))
+    p_train.add_argument("--size", choices=("small", "paper"), help="network size (default small)")
+    p_train.add_argument("--init-weights", help="fine-tune: start from these weights (shipped name or file)")
     p_train.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
     p_train.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
     p_train.add_argument("--epochs", type=int, default=10)

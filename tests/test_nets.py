@@ -196,3 +196,18 @@ def test_deblurgan_instance_norm_matches_torch_and_keeps_bf16():
         torch.testing.assert_close(InstanceNorm()(y), reference, atol=1e-5, rtol=1e-5)
         low = InstanceNorm()(y.bfloat16())
         assert low.dtype == torch.bfloat16 and (low.float() - reference).abs().max() < 0.05
+
+
+def test_warm_start_fine_tunes_from_the_loaded_weights(tmp_path, trained, photo):
+    blurry = np.clip(photo * 0.9, 0, 1).astype(np.float32)
+    path = trained[SRNDeblur].save(tmp_path / "srn.safetensors")
+    start = {k: v.clone() for k, v in SRNDeblur.from_pretrained(path).model_.state_dict().items()}
+    tuned = SRNDeblur.from_pretrained(path, warm_start=True, lr=0.0, **TINY).fit(blurry, photo)
+    for name, value in tuned.model_.state_dict().items():  # lr 0: the loaded weights, unchanged
+        torch.testing.assert_close(value, start[name])
+    fresh = SRNDeblur(lr=0.0, **TINY).fit(blurry, photo)
+    assert any(not torch.equal(v, start[k]) for k, v in fresh.model_.state_dict().items())
+    with pytest.raises(ValueError, match="from_pretrained"):
+        SRNDeblur(warm_start=True, **TINY).fit(blurry, photo)
+    with pytest.raises(ValueError, match="size"):
+        SRNDeblur.from_pretrained(path, warm_start=True, size="paper", **TINY).fit(blurry, photo)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 import typing
@@ -189,6 +190,17 @@ class NetDeblurrer(BaseDeblurrer):
                             length=self.steps_per_epoch * self.batch_size, seed=self.seed)
         return self.fit_dataset(train)
 
+    def _copy_current_weights(self, model, config) -> None:
+        current = getattr(self, "model_", None)
+        if current is None:
+            raise ValueError(f"warm_start=True starts from the current weights, but this "
+                             f"{type(self).__name__} has none yet: load them with from_pretrained(...) "
+                             "or fit once first.")
+        if json.loads(json.dumps(getattr(self, "config_", None))) != json.loads(json.dumps(config)):
+            raise ValueError(f"warm_start=True: the current weights are for {self.config_}, but the "
+                             f"parameters now describe {config}; keep the size the weights were made with.")
+        model.load_state_dict(current.state_dict())
+
     def fit_dataset(self, train, val=None):
         """Train on a torch Dataset of (blurry, sharp) tensors; returns self.
 
@@ -206,7 +218,10 @@ class NetDeblurrer(BaseDeblurrer):
         rank, world = _distributed()
         torch.manual_seed(self.seed)
         config = self._config()
-        model = self._build(config).to(device).to(memory_format=torch.channels_last)
+        model = self._build(config)
+        if self.warm_start:
+            self._copy_current_weights(model, config)
+        model = model.to(device).to(memory_format=torch.channels_last)
         optimizers = self._make_optimizers(model)
         total_steps = self.epochs * self.steps_per_epoch
 

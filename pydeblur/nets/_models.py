@@ -31,6 +31,10 @@ _COMMON_DOC = """
         DataLoader worker processes.
     checkpoint_dir : str, optional
         Where a checkpoint is written after every epoch; ``resume`` continues from it.
+    warm_start : bool
+        ``fit`` starts from the current weights (loaded by ``from_pretrained`` or an
+        earlier ``fit``) instead of a fresh initialisation, with a fresh schedule:
+        fine-tuning shipped weights on your own data.
     progress : bool
         Progress bar and one line per epoch.
     seed : int
@@ -46,7 +50,8 @@ class SRNDeblur(NetDeblurrer):
 
     def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
                  tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
-                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, progress=True, seed=0):
+                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, warm_start=False,
+                 progress=True, seed=0):
         store_params(self, locals())
 
     def _build(self, config):
@@ -65,8 +70,8 @@ class DeepDeblur(NetDeblurrer):
 
     def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
                  tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
-                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, progress=True, seed=0,
-                 adversarial_weight=0.0):
+                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, warm_start=False,
+                 progress=True, seed=0, adversarial_weight=0.0):
         store_params(self, locals())
 
     def _build(self, config):
@@ -107,8 +112,8 @@ class DeblurGAN(NetDeblurrer):
 
     def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
                  tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
-                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, progress=True, seed=0,
-                 n_critic=5, gp_weight=10.0, content_weight=100.0, vgg_weights=None):
+                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, warm_start=False,
+                 progress=True, seed=0, n_critic=5, gp_weight=10.0, content_weight=100.0, vgg_weights=None):
         store_params(self, locals())
 
     def _build(self, config):
