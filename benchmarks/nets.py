@@ -38,7 +38,7 @@ ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
 QUICK = "--quick" in sys.argv
 ROOT = Path(ARGS[0]) if ARGS else Path(__file__).resolve().parents[2] / "shared/data/bsds500"
 CLASSES = {"srn": SRNDeblur, "deepdeblur": DeepDeblur, "deblurgan": DeblurGAN}
-BLIND_PRIORS = ("l0",) if QUICK else ("l0", "dark_channel")
+BLIND_PRIORS = ("l0",) if QUICK else ("l0", "learned")
 
 
 def val_pairs(n):

@@ -58,9 +58,9 @@ def output_paths(inputs: list[Path], output: Path, *, overwrite: bool) -> list[P
 
 
 def _check_options(args, kind: str) -> None:
-    given = lambda names: [n for n in names if getattr(args, n) is not None]  # noqa: E731
-    misplaced = given(NETWORK_OPTIONS) if kind != "network" else []
-    misplaced += given(BLIND_OPTIONS) if kind != "blind" else []
+    """Refuse options that the chosen kind of method would not use."""
+    misplaced = [n for n in NETWORK_OPTIONS if kind != "network" and getattr(args, n) is not None]
+    misplaced += [n for n in BLIND_OPTIONS if kind != "blind" and getattr(args, n) is not None]
     if misplaced:
         flags = ", ".join("--" + n.replace("_", "-") for n in misplaced)
         raise ValueError(f"{flags} do(es) not apply to --method {args.method} ({kind}).")
