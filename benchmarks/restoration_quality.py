@@ -19,6 +19,7 @@ import skimage.restoration as ski
 from _common import markdown_table, report
 
 from pydeblur import psf
+from pydeblur.bench import per_channel
 from pydeblur.datasets import sample_image
 from pydeblur.io import imread, list_images
 from pydeblur.metrics import psnr, ssim
@@ -51,12 +52,6 @@ def kernels(rng):
         "motion": psf.motion(rng.uniform(11, 25), rng.uniform(0, 180)),
         "trajectory": psf.trajectory(length=rng.uniform(15, 30), rng=rng),
     }
-
-
-def per_channel(func, image):
-    if image.ndim == 2:
-        return func(image)
-    return np.stack([func(image[:, :, c]) for c in range(image.shape[2])], axis=2)
 
 
 def ski_wiener_oracle(blurry, kernel, sharp):

@@ -17,13 +17,8 @@ import skimage.restoration as ski
 from _common import best_time, markdown_table, report
 
 from pydeblur import psf
+from pydeblur.bench import per_channel
 from pydeblur.restoration import richardson_lucy, wiener
-
-
-def per_channel(func, image):
-    if image.ndim == 2:
-        return func(image)
-    return np.stack([func(image[:, :, c]) for c in range(image.shape[2])], axis=2)
 
 
 def time_solvers(image, kernel, rl_repeat):

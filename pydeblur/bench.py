@@ -33,7 +33,8 @@ def markdown_table(header, rows) -> str:
     return "\n".join(lines)
 
 
-def _per_channel(func, image):
+def per_channel(func, image):
+    """``func`` applied to each channel of a colour image (or to a grey one), stacked."""
     if image.ndim == 2:
         return func(image)
     return np.stack([func(image[:, :, c]) for c in range(image.shape[2])], axis=2)
@@ -58,14 +59,14 @@ def speed_cases(image, kernel, *, rl_iterations: int = 30):
          lambda: cv2.filter2D(image, -1, flipped, borderType=cv2.BORDER_REFLECT),
          lambda: convolve(image, kernel, boundary="reflect")),
         ("convolve (reflect)", "scipy fftconvolve",
-         lambda: _per_channel(lambda im: scipy.signal.fftconvolve(
+         lambda: per_channel(lambda im: scipy.signal.fftconvolve(
              np.pad(im, kernel.shape[0] // 2, mode="symmetric"), kernel, mode="valid"), image),
          lambda: convolve(image, kernel, boundary="reflect")),
         ("wiener", "skimage wiener",
-         lambda: _per_channel(lambda im: ski.wiener(im, kernel, 0.01, clip=False), image),
+         lambda: per_channel(lambda im: ski.wiener(im, kernel, 0.01, clip=False), image),
          lambda: wiener(image, kernel, balance=0.01, boundary="periodic")),
         (f"richardson_lucy x{rl_iterations}", "skimage richardson_lucy",
-         lambda: _per_channel(lambda im: ski.richardson_lucy(im, kernel, rl_iterations, clip=False), image),
+         lambda: per_channel(lambda im: ski.richardson_lucy(im, kernel, rl_iterations, clip=False), image),
          lambda: richardson_lucy(image, kernel, max_iter=rl_iterations, boundary="periodic")),
     ]
 
