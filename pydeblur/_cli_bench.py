@@ -18,7 +18,7 @@ def run_quality(args) -> int:
         raise FileExistsError(f"{', '.join(existing)} already exist; pass --overwrite or another -o.")
     table, cases = quality(args.sharp_dir, methods=args.methods, n_images=args.n_images, crop=args.crop,
                            families=args.families, noise_levels=args.noise, max_size=args.max_size,
-                           seed=args.seed, progress=not args.no_progress)
+                           seed=args.seed, blind_prior=args.blind_prior, progress=not args.no_progress)
     detail = markdown_table(
         ("method", "kind", "PSF family", "noise", "PSNR (dB)", "SSIM", "seconds"),
         [(m, k, f, n, f"{p:.2f}", f"{s:.3f}", f"{t:.2f}") for m, k, f, n, p, s, t in table])
@@ -26,7 +26,8 @@ def run_quality(args) -> int:
         ("method", "kind", "PSNR (dB)", "SSIM", "seconds / image"),
         [(m, k, f"{p:.2f}", f"{s:.3f}", f"{t:.2f}") for m, k, p, s, t in summary_rows(table)])
     text = (f"# pydeblur bench quality\n\n{len(cases)} cases from {args.sharp_dir} ({args.n_images} photos, "
-            f"{args.crop}px crops, PSFs up to {args.max_size}px, 'valid' blur, seed {args.seed}). Non-blind "
+            f"{args.crop}px crops, PSFs up to {args.max_size}px, 'valid' blur, seed {args.seed}, blind prior "
+            f"{args.blind_prior}). Non-blind "
             "methods are given the true PSF; blind methods and networks are not. PSNR / SSIM after the best "
             "integer shift within 10 px, 15 px border.\n\n## All cases\n\n" + overall
             + "\n\n## By PSF family and noise\n\n" + detail + "\n")
@@ -76,6 +77,8 @@ def add_parser(commands) -> None:
     q.add_argument("--noise", type=float, nargs="+", default=[0.01], help="noise sigmas")
     q.add_argument("--max-size", type=int, default=21, help="largest PSF side")
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--blind-prior", default="l0", choices=("l0", "l0_text", "dark_channel", "learned"),
+                   help="image prior of the blind method")
     q.add_argument("--overwrite", action="store_true", help="replace earlier results in the folder")
     q.add_argument("--no-progress", action="store_true")
     s = sub.add_parser("speed", help="pydeblur vs scikit-image and OpenCV, ratios from one run")

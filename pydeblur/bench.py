@@ -146,15 +146,15 @@ def synthesise_cases(sharp_dir, *, n_images: int, crop: int, families, noise_lev
     return cases
 
 
-def run_method(name: str, case: dict):
-    """Restore one case with a method; returns (restored, seconds)."""
+def run_method(name: str, case: dict, *, blind_prior: str = "l0"):
+    """Restore one case with a method (blind methods with ``blind_prior``); returns (restored, seconds)."""
     from .methods import METHODS, make
 
     kind = METHODS[name].kind
     if kind == "non-blind":
         deblurrer = make(name, psf=case["psf"], clip=True)
     elif kind == "blind":
-        deblurrer = make(name, psf_size=case["psf"].shape[0] + 4 | 1, clip=True)
+        deblurrer = make(name, psf_size=case["psf"].shape[0] + 4 | 1, prior=blind_prior, clip=True)
     else:
         deblurrer = make(name)
     start = time.perf_counter()
@@ -163,8 +163,9 @@ def run_method(name: str, case: dict):
 
 
 def quality(sharp_dir, *, methods=None, n_images: int = 4, crop: int = 192, families=None,
-            noise_levels=(0.01,), max_size: int = 21, seed: int = 0, progress: bool = True):
-    """Every method on the same synthesised set.
+            noise_levels=(0.01,), max_size: int = 21, seed: int = 0, blind_prior: str = "l0",
+            progress: bool = True):
+    """Every method on the same synthesised set (the blind method with ``blind_prior``).
 
     Returns
     -------
@@ -192,7 +193,7 @@ def quality(sharp_dir, *, methods=None, n_images: int = 4, crop: int = 192, fami
                     restored, seconds = case["blurry"], 0.0
                 else:
                     bar.set_postfix_str(name)
-                    restored, seconds = run_method(name, case)
+                    restored, seconds = run_method(name, case, blind_prior=blind_prior)
                     case["restored"][name] = restored
                     bar.update()
                 key = (name, case["family"], case["noise"])

@@ -90,6 +90,11 @@ def test_bench_quality_writes_table_plot_and_montage(tmp_path, capsys):
     if __import__("importlib").util.find_spec("matplotlib"):
         assert imread(out / "quality.png").ndim == 3
     assert main(argv) == 1 and "--overwrite" in capsys.readouterr().err  # earlier results are kept
+    assert main([*argv, "--overwrite", "--blind-prior", "dark_channel"]) == 0
+    assert "blind prior dark_channel" in (out / "quality.md").read_text()
+    dark = {(r["method"], r["family"]): r["psnr"] for r in json.loads((out / "quality.json").read_text())}
+    assert dark[("blind", "motion")] != psnr[("blind", "motion")]
+    assert dark[("wiener", "motion")] == psnr[("wiener", "motion")]
 
 
 def test_bench_speed_prints_ratios(capsys):
