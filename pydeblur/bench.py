@@ -146,8 +146,11 @@ def synthesise_cases(sharp_dir, *, n_images: int, crop: int, families, noise_lev
     return cases
 
 
-def run_method(name: str, case: dict, *, blind_prior: str = "l0"):
-    """Restore one case with a method (blind methods with ``blind_prior``); returns (restored, seconds)."""
+def run_method(name: str, case: dict, *, blind_prior: str = "l0", networks=None):
+    """Restore one case with a method (blind methods with ``blind_prior``); returns (restored, seconds).
+
+    ``networks`` maps network names to loaded Deblurrers, so that weights are read once.
+    """
     from .methods import METHODS, make
 
     kind = METHODS[name].kind
@@ -156,7 +159,7 @@ def run_method(name: str, case: dict, *, blind_prior: str = "l0"):
     elif kind == "blind":
         deblurrer = make(name, psf_size=case["psf"].shape[0] + 4 | 1, prior=blind_prior, clip=True)
     else:
-        deblurrer = make(name)
+        deblurrer = (networks or {}).get(name) or make(name)
     start = time.perf_counter()
     restored = np.clip(deblurrer.restore(case["blurry"]), 0, 1)
     return restored, time.perf_counter() - start
@@ -178,10 +181,11 @@ def quality(sharp_dir, *, methods=None, n_images: int = 4, crop: int = 192, fami
     """
     from tqdm import tqdm
 
-    from .methods import METHODS
+    from .methods import METHODS, make
     from .synth import FAMILIES
 
     names = available_methods(methods)
+    networks = {name: make(name) for name in names if METHODS[name].kind == "network"}
     cases = synthesise_cases(sharp_dir, n_images=n_images, crop=crop, families=families or FAMILIES,
                              noise_levels=noise_levels, max_size=max_size, seed=seed)
     scores = {}
@@ -193,7 +197,7 @@ def quality(sharp_dir, *, methods=None, n_images: int = 4, crop: int = 192, fami
                     restored, seconds = case["blurry"], 0.0
                 else:
                     bar.set_postfix_str(name)
-                    restored, seconds = run_method(name, case, blind_prior=blind_prior)
+                    restored, seconds = run_method(name, case, blind_prior=blind_prior, networks=networks)
                     case["restored"][name] = restored
                     bar.update()
                 key = (name, case["family"], case["noise"])

@@ -88,10 +88,10 @@ class BlindDeblurrer(BaseDeblurrer):
         return self.final_lam if fitted is None else fitted
 
     def _restore_one(self, image):
-        image = check_image(image)
-        kernel = estimate_psf(image, self.psf_size, **self._estimation_params())
+        restored, kernel = blind_deconvolve(image, self.psf_size, **self._estimation_params(),
+                                            final_lam=self._final_lam(), clip=self.clip)
         self._kernels.append(kernel)
-        return hyper_laplacian(image, kernel.astype(image.dtype), lam=self._final_lam(), clip=self.clip)
+        return restored
 
     def restore(self, blurry):
         """Restore one image or a list; the estimated kernel(s) are left in ``psf_``."""

@@ -8,19 +8,19 @@ import numpy as np
 
 from .._validation import check_choice, check_image, check_number
 from ..operators import pad_boundary
-from ..psf._utils import center, normalize, pad_to, rescale
+from ..psf._utils import center, crop, pad_to, rescale
 from ._kernel_update import estimate_kernel, salient_gradients
 from ._latent import restore_latent
 
 PRIORS = ("l0", "l0_text", "dark_channel", "learned")
-_LUMA = np.array([0.299, 0.587, 0.114])
+LUMA = (0.299, 0.587, 0.114)  # Rec. 601 weights of the luminance the kernel is estimated on
 
 
 def _luminance(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         return image.astype(np.float64)
     if image.shape[2] == 3:
-        return image.astype(np.float64) @ _LUMA
+        return image.astype(np.float64) @ np.array(LUMA)
     return image.astype(np.float64).mean(axis=2)
 
 
@@ -113,7 +113,7 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
         shape = (max(size * 4, round(grey.shape[0] * scale)), max(size * 4, round(grey.shape[1] * scale)))
         if previous_shape is not None:  # the kernel grows with the image, whatever the kernel sizes
             kernel = rescale(kernel, shape[0] / previous_shape[0])
-            kernel = pad_to(kernel, (size, size)) if kernel.shape[0] < size else _crop_center(kernel, size)
+            kernel = pad_to(kernel, (size, size)) if kernel.shape[0] < size else crop(kernel, (size, size))
         previous_shape = shape
         blurry = _resize(grey, shape) if shape != grey.shape else grey
         padded, _ = pad_boundary(blurry, (size, size), boundary="smooth")
@@ -147,7 +147,3 @@ def _learned_gradient(prior, classifier):
     model = load_classifier(SHIPPED_NAME if classifier is None else classifier)
     return lambda x: prior_gradient(model, x)[1]
 
-
-def _crop_center(kernel, size):
-    start = kernel.shape[0] // 2 - size // 2
-    return normalize(kernel[start : start + size, start : start + size])

@@ -15,6 +15,7 @@ import numpy as np
 from ..nets._torch import F, nn, torch
 from ..nets.precision import autocast, resolve_device, resolve_precision
 from ..nets.weights import load_into, load_weights, resolve_weights_path, save_weights
+from ._estimate import LUMA
 
 ARCHITECTURE = "blur-classifier"
 SHIPPED_NAME = "blur-classifier"
@@ -59,7 +60,7 @@ def prior_gradient(model: BlurClassifier, image: np.ndarray) -> tuple[float, np.
 
 
 def _grey_batch(tensors):
-    weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    weights = torch.tensor(LUMA, dtype=tensors.dtype).view(1, 3, 1, 1)
     return (tensors * weights).sum(dim=1, keepdim=True)
 
 
