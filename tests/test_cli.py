@@ -103,3 +103,17 @@ def test_bench_speed_prints_ratios(capsys):
     for peer in ("cv2.filter2D", "skimage wiener", "skimage richardson_lucy"):
         assert peer in out
     assert out.count("x |") >= 8
+
+
+def test_train_prior_refuses_an_existing_output(tmp_path, capsys):
+    out = tmp_path / "classifier.safetensors"
+    out.write_bytes(b"keep")
+    assert main(["train-prior", "-o", str(out), "--sharp-dir", str(tmp_path)]) == 1
+    assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == b"keep"
+
+
+def test_train_init_weights_refuses_size(tmp_path, capsys):
+    pytest.importorskip("torch")
+    assert main(["train", "srn", "-o", str(tmp_path / "x.safetensors"), "--sharp-dir", str(tmp_path),
+                 "--init-weights", "srn-small", "--size", "small"]) == 1
+    assert "--size comes from --init-weights" in capsys.readouterr().err
