@@ -176,7 +176,7 @@ def rescale(psf, factor: float) -> np.ndarray:
     return normalize(out)
 
 
-def psf_to_otf(psf, shape, *, dtype=np.float64) -> np.ndarray:
+def psf_to_otf(psf, shape, *, dtype=np.float64, workers=None) -> np.ndarray:
     """Optical transfer function of ``psf`` for images of ``shape``, as a half spectrum.
 
     Parameters
@@ -187,6 +187,8 @@ def psf_to_otf(psf, shape, *, dtype=np.float64) -> np.ndarray:
         Spatial ``(H, W)`` of the (possibly padded) image the OTF applies to.
     dtype : {numpy.float32, numpy.float64}
         Real dtype of the computation; the OTF is complex64 or complex128.
+    workers : int, optional
+        scipy.fft threads; None uses one.
 
     Returns
     -------
@@ -211,8 +213,8 @@ def psf_to_otf(psf, shape, *, dtype=np.float64) -> np.ndarray:
     rows = np.zeros((kh, shape[1]), dtype=dtype)
     rows[:, (np.arange(kw) - kw // 2) % shape[1]] = psf
     half = np.zeros((shape[0], shape[1] // 2 + 1), dtype=np.result_type(dtype, np.complex64))
-    half[(np.arange(kh) - kh // 2) % shape[0]] = scipy.fft.rfft(rows, axis=1)
-    return scipy.fft.fft(half, axis=0, overwrite_x=True)
+    half[(np.arange(kh) - kh // 2) % shape[0]] = scipy.fft.rfft(rows, axis=1, workers=workers)
+    return scipy.fft.fft(half, axis=0, overwrite_x=True, workers=workers)
 
 
 def otf_to_psf(otf, shape, psf_shape) -> np.ndarray:

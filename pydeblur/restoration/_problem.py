@@ -47,7 +47,8 @@ class Problem:
         """Half-spectrum OTF of channel ``c``'s PSF on the padded grid (cached)."""
         key = 0 if self.psf.ndim == 2 else c
         if key not in self._otf_cache:
-            self._otf_cache[key] = psf_to_otf(self.psf_of(c), self.shape, dtype=self.dtype)
+            self._otf_cache[key] = psf_to_otf(self.psf_of(c), self.shape, dtype=self.dtype,
+                                                 workers=self.workers)
         return self._otf_cache[key]
 
     def rfft2(self, x: np.ndarray) -> np.ndarray:
