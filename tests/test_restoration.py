@@ -20,6 +20,7 @@ from pydeblur.restoration import (
     wiener,
 )
 from pydeblur.restoration._base import solver_signature_matches
+from pydeblur.restoration._problem import OPPONENT
 from pydeblur.synth import degrade
 
 # solver, fast explicit parameters, estimator, tuned attribute
@@ -31,6 +32,8 @@ SOLVERS = {
     "tv": (tv, {"lam": 500.0, "max_iter": 15}, TVDeblurrer, "lam_"),
 }
 KERNEL = psf.motion(7, 30)
+#: Solvers with a colour_space parameter.
+DECORRELATING = ["wiener", "hyper_laplacian", "tv"]
 
 
 def blurred(shape=(40, 44), dtype=np.float64, k=KERNEL, sigma=0.0):
@@ -56,6 +59,8 @@ def test_shape_and_dtype_are_kept(name, shape, dtype):
 @pytest.mark.parametrize("boundary", ["smooth", "reflect", "periodic"])
 def test_colour_equals_per_channel_grey_and_input_is_kept(name, boundary):
     solver, params, _, _ = SOLVERS[name]
+    if name in DECORRELATING:
+        params = {**params, "colour_space": "rgb"}
     _, y = blurred((30, 36, 3))
     before = y.copy()
     out = solver(y, KERNEL, boundary=boundary, **params)
@@ -63,6 +68,52 @@ def test_colour_equals_per_channel_grey_and_input_is_kept(name, boundary):
     for c in range(3):
         grey = solver(np.ascontiguousarray(y[:, :, c]), KERNEL, boundary=boundary, **params)
         np.testing.assert_allclose(out[:, :, c], grey, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", DECORRELATING)
+@pytest.mark.parametrize("auto", [False, True])
+def test_opponent_colour_solves_the_transformed_channels_as_grey(name, auto):
+    solver, params, _, _ = SOLVERS[name]
+    if auto:  # the 'auto' parameter is then estimated per opponent channel
+        params = {k: "auto" for k in ("balance", "lam") if k in params}
+    _, y = blurred((30, 36, 3), sigma=0.01)
+    before = y.copy()
+    out = solver(y, KERNEL, colour_space="opponent", **params)
+    np.testing.assert_array_equal(y, before)
+    transformed = y @ OPPONENT.T
+    grey = np.stack([solver(np.ascontiguousarray(transformed[:, :, c]), KERNEL, **params)
+                     for c in range(3)], axis=2)
+    np.testing.assert_allclose(out, grey @ OPPONENT, atol=1e-10)
+    np.testing.assert_array_equal(out, solver(y, KERNEL, **params))  # 'auto' picks it for RGB
+
+
+def test_opponent_colour_is_what_makes_auto_wiener_differ_from_per_channel():
+    _, y = blurred((30, 36, 3), sigma=0.01)
+    fixed = [wiener(y, KERNEL, balance=1e-2, colour_space=c) for c in ("opponent", "rgb")]
+    np.testing.assert_allclose(fixed[0], fixed[1], atol=1e-10)  # a linear filter commutes with it
+    auto = [wiener(y, KERNEL, colour_space=c) for c in ("opponent", "rgb")]
+    assert np.abs(auto[0] - auto[1]).max() > 1e-3
+
+
+@pytest.mark.parametrize("name", ["hyper_laplacian", "tv"])
+def test_opponent_colour_changes_a_sparse_prior_solution(name):
+    solver, params, _, _ = SOLVERS[name]
+    _, y = blurred((30, 36, 3), sigma=0.01)
+    assert not np.allclose(solver(y, KERNEL, colour_space="opponent", **params),
+                           solver(y, KERNEL, colour_space="rgb", **params), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", DECORRELATING)
+def test_opponent_colour_is_refused_where_it_does_not_apply(name):
+    solver, params, _, _ = SOLVERS[name]
+    _, y = blurred((30, 36, 3))
+    stack = np.stack([KERNEL] * 3, axis=2)
+    with pytest.raises(ValueError, match="colour_space='opponent' needs an RGB image"):
+        solver(y, stack, colour_space="opponent", **params)
+    with pytest.raises(ValueError, match="colour_space='opponent' needs an RGB image"):
+        solver(np.ascontiguousarray(y[:, :, 0]), KERNEL, colour_space="opponent", **params)
+    with pytest.raises(ValueError, match="colour_space"):
+        solver(y, KERNEL, colour_space="lab", **params)
 
 
 @pytest.mark.parametrize("name", SOLVERS)

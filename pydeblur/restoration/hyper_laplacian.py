@@ -49,8 +49,8 @@ def _lookup_shrinkage(values, beta, alpha, out, table=None):
 
 def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_init: float = 1.0,
                     beta_max: float = 256.0, beta_rate: float = _BETA_RATE, inner_iter: int = 1,
-                    boundary: str = "smooth", clip: bool = False, workers=None,
-                    callback=None) -> np.ndarray:
+                    boundary: str = "smooth", colour_space: str = "auto", clip: bool = False,
+                    workers=None, callback=None) -> np.ndarray:
     """Non-blind deconvolution with a hyper-Laplacian gradient prior, by half-quadratic splitting.
 
     Minimises ``lam/2 ||k * x - y||^2 + sum |grad x|^alpha``: auxiliary gradients ``w``
@@ -76,6 +76,12 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
         Alternations per value of beta.
     boundary : {'smooth', 'reflect', 'periodic'}
         How the image is extended before the FFT.
+    colour_space : {'auto', 'opponent', 'rgb'}
+        The channels a colour image is solved in. 'opponent' solves luminance,
+        red-green and blue-yellow (an orthonormal transform of R, G, B, so the noise
+        stays white), whose chroma channels then get their own, stronger
+        regularisation; it needs an RGB image and one 2-D PSF. 'rgb' solves the
+        channels as given. 'auto' is 'opponent' where it applies, else 'rgb'.
     clip : bool
         Clip the result to [0, 1].
     workers : int, optional
@@ -102,8 +108,8 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
     beta_rate = check_number(beta_rate, name="beta_rate", low=1, low_inclusive=False)
     inner_iter = check_number(inner_iter, name="inner_iter", low=1, integer=True)
     check_callback(callback)
-    problem = prepare(image, psf, boundary=boundary, workers=workers)
-    lams = resolve_lam(lam, problem.image, AUTO_LAM_SCALE)
+    problem = prepare(image, psf, boundary=boundary, workers=workers, colour_space=colour_space)
+    lams = resolve_lam(lam, problem, AUTO_LAM_SCALE)
     betas = [beta_init]
     while betas[-1] * beta_rate <= beta_max * (1 + 1e-9):
         betas.append(betas[-1] * beta_rate)
@@ -154,6 +160,6 @@ class HyperLaplacianDeblurrer(NonBlindDeblurrer):
     _tune_range = (10.0, 1e5)
 
     def __init__(self, *, psf=None, lam="auto", alpha=2.0 / 3.0, beta_init=1.0, beta_max=256.0,
-                 beta_rate=_BETA_RATE, inner_iter=1, boundary="smooth", clip=False,
-                 workers=None, callback=None):
+                 beta_rate=_BETA_RATE, inner_iter=1, boundary="smooth", colour_space="auto",
+                 clip=False, workers=None, callback=None):
         store_params(self, locals())

@@ -15,8 +15,8 @@ AUTO_LAM_SCALE = 0.12
 
 
 def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e-4,
-       isotropic: bool = True, boundary: str = "smooth", clip: bool = False, workers=None,
-       callback=None) -> np.ndarray:
+       isotropic: bool = True, boundary: str = "smooth", colour_space: str = "auto",
+       clip: bool = False, workers=None, callback=None) -> np.ndarray:
     """Total-variation deconvolution: ``min lam/2 ||k * x - y||^2 + TV(x)`` by ADMM.
 
     The gradient is split off (``z = grad x``) and the augmented Lagrangian with
@@ -40,7 +40,7 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
         Stop when the relative change of ``x`` between iterations falls below it.
     isotropic : bool
         Isotropic TV (gradient magnitude) or anisotropic (|dx| + |dy|).
-    boundary, clip, workers
+    boundary, colour_space, clip, workers
         As in :func:`pydeblur.restoration.wiener`.
     callback : callable, optional
         ``callback(info)`` after every iteration, with ``channel``, ``iteration``,
@@ -62,8 +62,8 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
     max_iter = check_number(max_iter, name="max_iter", low=1, integer=True)
     tol = check_number(tol, name="tol", low=0)
     check_callback(callback)
-    problem = prepare(image, psf, boundary=boundary, workers=workers)
-    lams = resolve_lam(lam, problem.image, AUTO_LAM_SCALE)
+    problem = prepare(image, psf, boundary=boundary, workers=workers, colour_space=colour_space)
+    lams = resolve_lam(lam, problem, AUTO_LAM_SCALE)
     if rho is not None:
         rho = check_number(rho, name="rho", low=0, low_inclusive=False)
     grad_energy = gradient_energy(problem.shape, problem.dtype)
@@ -105,5 +105,5 @@ class TVDeblurrer(NonBlindDeblurrer):
     _tune_range = (10.0, 1e5)
 
     def __init__(self, *, psf=None, lam="auto", rho=None, max_iter=100, tol=1e-4, isotropic=True,
-                 boundary="smooth", clip=False, workers=None, callback=None):
+                 boundary="smooth", colour_space="auto", clip=False, workers=None, callback=None):
         store_params(self, locals())

@@ -40,7 +40,7 @@ def auto_balance(image2d: np.ndarray, psf2d: np.ndarray, regularizer: str) -> fl
 
 
 def wiener(image, psf, *, balance="auto", regularizer: str = "gradient", boundary: str = "smooth",
-           clip: bool = False, workers=None) -> np.ndarray:
+           colour_space: str = "auto", clip: bool = False, workers=None) -> np.ndarray:
     """Wiener (regularised least-squares) deconvolution with a known PSF.
 
     Solves ``X = conj(H) Y / (|H|^2 + balance |R|^2)`` in the Fourier domain on the
@@ -64,6 +64,14 @@ def wiener(image, psf, *, balance="auto", regularizer: str = "gradient", boundar
         Laplacian (1/f^4), or 1 (classical white-spectrum Wiener).
     boundary : {'smooth', 'reflect', 'periodic'}
         How the image is extended before the FFT (see :func:`pydeblur.operators.pad_boundary`).
+    colour_space : {'auto', 'opponent', 'rgb'}
+        The channels a colour image is solved in. 'opponent' solves luminance,
+        red-green and blue-yellow (an orthonormal transform of R, G, B, so the noise
+        stays white), whose chroma channels then get their own, stronger
+        regularisation; it needs an RGB image and one 2-D PSF. 'rgb' solves the
+        channels as given. 'auto' is 'opponent' where it applies, else 'rgb'.
+        The filter is linear, so the choice only changes the result through the
+        per-channel 'auto' balance.
     clip : bool
         Clip the result to [0, 1].
     workers : int, optional
@@ -89,7 +97,7 @@ def wiener(image, psf, *, balance="auto", regularizer: str = "gradient", boundar
         check_choice(balance, ("auto",), name="balance")
     elif not callable(balance):
         balance = check_number(balance, name="balance", low=0)
-    problem = prepare(image, psf, boundary=boundary, workers=workers)
+    problem = prepare(image, psf, boundary=boundary, workers=workers, colour_space=colour_space)
     power = REGULARIZER_POWER[regularizer]
     reg_rows = difference_spectrum(problem.shape[0], problem.dtype)
     reg_cols = difference_spectrum(problem.shape[1], problem.dtype, half=True)
@@ -162,7 +170,7 @@ class WienerDeblurrer(NonBlindDeblurrer):
     _tune_range = (1e-6, 1.0)
 
     def __init__(self, *, psf=None, balance="auto", regularizer="gradient", boundary="smooth",
-                 clip=False, workers=None):
+                 colour_space="auto", clip=False, workers=None):
         store_params(self, locals())
 
 
