@@ -19,6 +19,7 @@ import scipy.fft
 from .._validation import check_choice, check_image, check_number, check_psf
 from ..operators import SOLVER_BOUNDARIES, check_workers, pad_channel, padding_plan
 from ..psf._utils import psf_to_otf
+from ._kernels import multiply_spectrum
 
 #: Orthonormal opponent colour transform; its rows map R, G, B to luminance,
 #: red-green and blue-yellow.
@@ -83,6 +84,32 @@ class Problem:
 
     def irfft2(self, spectrum: np.ndarray) -> np.ndarray:
         return scipy.fft.irfft2(spectrum, s=self.shape, workers=self.workers)
+
+    @property
+    def padded(self) -> bool:
+        """Whether the FFT grid extends past the image (every boundary but 'periodic')."""
+        return self.shape != self.image.shape[:2]
+
+    def data_term(self, observed: np.ndarray, otf: np.ndarray, lam) -> np.ndarray:
+        """``lam conj(H) Y``: the data term's half spectrum for a padded observation."""
+        spectrum = self.rfft2(observed)
+        multiply_spectrum(spectrum, otf, True)
+        spectrum *= self.dtype.type(lam)
+        return spectrum
+
+    def reestimated_observation(self, x_spectrum: np.ndarray, otf: np.ndarray,
+                                observed: np.ndarray) -> np.ndarray:
+        """The padded observation with its border replaced by the re-blurred estimate.
+
+        The padding past the image stands for scene the camera never saw; an iterative
+        solver starts from the boundary extension and, by refilling the border with
+        ``k * x`` from its current estimate ``x`` (given as its half spectrum, which is
+        overwritten), ends up fitting the data term on the observed pixels alone.
+        """
+        multiply_spectrum(x_spectrum, otf, False)
+        reblurred = self.irfft2(x_spectrum)
+        reblurred[self.crop] = observed[self.crop]
+        return reblurred
 
     def store(self, c: int, padded_result: np.ndarray) -> None:
         if self.image.ndim == 3:

@@ -75,7 +75,10 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
     inner_iter : int
         Alternations per value of beta.
     boundary : {'smooth', 'reflect', 'periodic'}
-        How the image is extended before the FFT.
+        How the image is extended before the FFT. The extension stands for scene
+        outside the frame and only starts the iteration: each x step refills it with
+        the re-blurred estimate, so the data term ends up acting on the observed
+        pixels alone (two more FFTs per step).
     colour_space : {'auto', 'opponent', 'rgb'}
         The channels a colour image is solved in. 'opponent' solves luminance,
         red-green and blue-yellow (an orthonormal transform of R, G, B, so the noise
@@ -121,7 +124,7 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
         lam_c = problem.dtype.type(lams[c] if lams.size > 1 else lams[0])
         observed = problem.channel(c)
         otf = problem.otf(c)
-        data_term = lam_c * np.conj(otf) * problem.rfft2(observed)
+        data_term = problem.data_term(observed, otf, lam_c)
         otf_energy = lam_c * (otf.real**2 + otf.imag**2)
         x = observed
         gx, gy, wx, wy = (np.empty_like(x) for _ in range(4))
@@ -145,6 +148,9 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
                 spectrum += data_term
                 spectrum /= otf_energy + problem.dtype.type(beta) * grad_energy
                 x = problem.irfft2(spectrum)
+                if problem.padded:
+                    observed = problem.reestimated_observation(spectrum, otf, observed)
+                    data_term = problem.data_term(observed, otf, lam_c)
                 del spectrum
                 step += 1
                 report_progress(callback, problem, c, x, iteration=step, max_iter=total, beta=beta)

@@ -41,7 +41,9 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
     isotropic : bool
         Isotropic TV (gradient magnitude) or anisotropic (|dx| + |dy|).
     boundary, colour_space, clip, workers
-        As in :func:`pydeblur.restoration.wiener`.
+        As in :func:`pydeblur.restoration.wiener`; as in
+        :func:`pydeblur.restoration.hyper_laplacian`, every iteration refills the
+        boundary extension with the re-blurred estimate.
     callback : callable, optional
         ``callback(info)`` after every iteration, with ``channel``, ``iteration``,
         ``max_iter``, ``change`` and ``estimate`` (read-only, cropped).
@@ -73,7 +75,7 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
         rho_c = dtype(rho if rho is not None else lam_c / 50)
         observed = problem.channel(c)
         otf = problem.otf(c)
-        data_term = dtype(lam_c) * np.conj(otf) * problem.rfft2(observed)
+        data_term = problem.data_term(observed, otf, lam_c)
         denominator = dtype(lam_c) * (otf.real**2 + otf.imag**2) + rho_c * grad_energy
         x = observed
         zx, zy, ux, uy = (np.zeros_like(x) for _ in range(4))
@@ -85,6 +87,9 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
             spectrum += data_term
             spectrum /= denominator
             x_new = problem.irfft2(spectrum)
+            if problem.padded:
+                observed = problem.reestimated_observation(spectrum, otf, observed)
+                data_term = problem.data_term(observed, otf, lam_c)
             del spectrum
             change = relative_change(x_new, x)
             x = x_new
