@@ -10,7 +10,7 @@ import numpy as np
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
-NETWORK_OPTIONS = ("weights", "device", "precision", "tile")
+NETWORK_OPTIONS = ("weights", "device", "precision", "tile", "compile")
 BLIND_OPTIONS = ("psf_size", "prior")
 
 
@@ -74,7 +74,8 @@ def build_deblurrer(args):
     _check_options(args, kind)
     psf = parse_psf(args.psf) if args.psf else None
     if kind == "network":
-        params = {name: getattr(args, name) for name in ("device", "precision") if getattr(args, name)}
+        params = {name: getattr(args, name) for name in ("device", "precision", "compile")
+                  if getattr(args, name)}
         if args.tile is not None:
             params["tile"] = args.tile or None
         return make(args.method, psf=psf, weights=args.weights, **params)
@@ -174,6 +175,8 @@ def add_parser(commands) -> None:
     p.add_argument("--tile", type=int, help="networks: tile side in pixels (0: no tiling; default 512)")
     p.add_argument("--device", help="networks: cpu, cuda, cuda:1 ...")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="networks: inference precision")
+    p.add_argument("--compile", action="store_const", const=True,
+                   help="networks: torch.compile the network (a minute once, then faster: for many images)")
     p.add_argument("--compare", type=Path, metavar="FIG.png", help="also write a side-by-side figure")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (even inputs)")
     p.add_argument("--json", action="store_true", help="print the results as JSON (no progress bar)")

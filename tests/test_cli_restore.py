@@ -74,6 +74,7 @@ def test_json_report_and_partial_failure_exit_code(folder, capsys):
     (["--method", "wiener"], "needs the PSF"),
     (["--method", "blind", "--psf", "motion:length=9"], "takes no PSF"),
     (["--method", "wiener", "--psf", "motion:length=9", "--tile", "64"], "--tile"),
+    (["--method", "wiener", "--psf", "motion:length=9", "--compile"], "--compile"),
     (["--method", "wiener", "--psf", "motion:size=9"], "length"),
     (["--method", "wiener", "--psf", "spiral:turns=3"], "neither a file nor a spec"),
     (["--method", "hyper-laplacian", "--psf", "motion:length=9", "--prior", "l0"], "--prior"),

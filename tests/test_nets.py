@@ -93,6 +93,27 @@ def test_tiles_blend_to_the_untiled_result():
     np.testing.assert_allclose(tiled[4:-4, 4:-4], whole[4:-4, 4:-4], atol=1e-5)
 
 
+# torch's own compiler stack imports a deprecated torch.jit helper on its first use
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+def test_compiled_inference_matches_eager_and_still_pickles(trained):
+    import pickle
+
+    net = trained[DeblurGAN]
+    image = np.random.default_rng(2).random((40, 52, 3), dtype=np.float32)
+    try:
+        net.set_params(precision="fp32")
+        eager = net.restore(image)
+        net.set_params(compile=True)
+        compiled = net.restore(image)
+        again = pickle.loads(pickle.dumps(net))
+    finally:
+        net.set_params(compile=False, precision="auto")
+    np.testing.assert_allclose(compiled, eager, atol=1e-4)
+    np.testing.assert_array_equal(again.restore(image), compiled)
+    with pytest.raises(TypeError, match="compile must be True or False"):
+        again.set_params(compile="yes").restore(image)
+
+
 def test_never_random_weights(tmp_path, trained):
     with pytest.raises(NotFittedError):
         SRNDeblur().restore(np.zeros((32, 32, 3), np.float32))

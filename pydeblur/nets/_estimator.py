@@ -51,6 +51,11 @@ class NetDeblurrer(BaseDeblurrer):
     sizes: typing.ClassVar[dict] = {}
     _fitted_attributes = ("model_",)
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_compiled", None)  # a compiled wrapper does not pickle; it is rebuilt on use
+        return state
+
     # -- construction -------------------------------------------------------------
     def _config(self) -> dict:
         if self.size not in self.sizes:
@@ -161,10 +166,21 @@ class NetDeblurrer(BaseDeblurrer):
         return float(np.abs(exported - reference).max())
 
     # -- inference ----------------------------------------------------------------
+    def _inference_model(self) -> nn.Module:
+        """The fitted network, or its ``torch.compile`` wrapper (made once per network)."""
+        if not isinstance(self.compile, bool):
+            raise TypeError(f"compile must be True or False, got {self.compile!r}.")
+        if not self.compile:
+            return self.model_
+        cached = getattr(self, "_compiled", None)
+        if cached is None or cached[0] is not self.model_:
+            self._compiled = (self.model_, torch.compile(self.model_))
+        return self._compiled[1]
+
     def _restore_one(self, image):
         device = self._device()
         precision = resolve_precision(self.precision, device)
-        return restore_image(self.model_, image, multiple=self.pad_multiple, device=device,
+        return restore_image(self._inference_model(), image, multiple=self.pad_multiple, device=device,
                              precision=precision, tile=self.tile, overlap=self.tile_overlap,
                              batch_size=self.tile_batch, channels_last=True)
 

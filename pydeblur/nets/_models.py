@@ -24,6 +24,12 @@ _COMMON_DOC = """
     tile, tile_overlap, tile_batch : int
         Inference on images larger than ``tile`` pixels runs in overlapping tiles
         (``tile=None`` never tiles), ``tile_batch`` tiles per forward pass.
+    compile : bool
+        Run inference through ``torch.compile``, which fuses the elementwise layers
+        (normalisation, padding, activations) into generated kernels: the first image
+        (or tile) size costs about a minute of compilation, every later one of that
+        size runs 1.5-4x faster than eager bf16 on a CPU. Worth it for folders, video
+        frames or tiled large images; leave it off for a single small image.
     epochs, steps_per_epoch, batch_size, crop_size, lr, grad_clip : training schedule
         Adam at ``lr`` with a cosine decay to lr/10, gradient norm clipped at
         ``grad_clip`` (0 disables).
@@ -49,9 +55,9 @@ class SRNDeblur(NetDeblurrer):
     sizes = SRN_SIZES
 
     def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
-                 tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
-                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, warm_start=False,
-                 progress=True, seed=0):
+                 tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
+                 crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
+                 warm_start=False, progress=True, seed=0):
         store_params(self, locals())
 
     def _build(self, config):
@@ -69,9 +75,9 @@ class DeepDeblur(NetDeblurrer):
     sizes = DEEPDEBLUR_SIZES
 
     def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
-                 tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
-                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, warm_start=False,
-                 progress=True, seed=0, adversarial_weight=0.0):
+                 tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
+                 crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
+                 warm_start=False, progress=True, seed=0, adversarial_weight=0.0):
         store_params(self, locals())
 
     def _build(self, config):
@@ -111,9 +117,10 @@ class DeblurGAN(NetDeblurrer):
     sizes = DEBLURGAN_SIZES
 
     def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
-                 tile_batch=1, epochs=10, steps_per_epoch=200, batch_size=8, crop_size=128, lr=1e-4,
-                 grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True, warm_start=False,
-                 progress=True, seed=0, n_critic=5, gp_weight=10.0, content_weight=100.0, vgg_weights=None):
+                 tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
+                 crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
+                 warm_start=False, progress=True, seed=0, n_critic=5, gp_weight=10.0,
+                 content_weight=100.0, vgg_weights=None):
         store_params(self, locals())
 
     def _build(self, config):
