@@ -7,13 +7,17 @@ deconvolution (no PSF, like the networks) and its hyper-Laplacian given the *tru
 PSF. PSNR / SSIM after the best integer shift within 10 px, 15 px border, for all.
 
 Speed: megapixels per second on a 1280x720 frame for each architecture (small and
-paper size) with ``precision="auto"`` (bf16 + channels-last here) against a plain fp32
-eager forward of the same network (no tiling, no channels-last). Weights do not
-change speed, so untrained networks are timed.
+paper size) with ``precision="auto"`` (bf16 + channels-last here), eager and through
+``torch.compile`` (``compile=True``), against a plain fp32 eager forward of the same
+network (no tiling, no channels-last), all in one run. Weights do not change speed, so
+untrained networks are timed.
 
 Memory: peak RSS growth restoring a 4000x3000 RGB image through 512 px tiles.
 
-    python benchmarks/nets.py [BSDS_ROOT] [--quick]
+    python benchmarks/nets.py [BSDS_ROOT] [--quick] [--quality] [--speed] [--memory]
+
+(no section flag runs all three into results/nets.md; with flags, only those sections
+run, into results/nets_<sections>.md.)
 """
 
 import subprocess
@@ -117,15 +121,24 @@ def throughput():
                 with torch.inference_mode(), autocast(torch.device("cpu"), "bf16"):
                     cl(frame.contiguous(memory_format=torch.channels_last))
 
+            compiled = torch.compile(model.to(memory_format=torch.channels_last))
+
+            def fast_compiled(compiled=compiled):
+                with torch.inference_mode(), autocast(torch.device("cpu"), "bf16"):
+                    compiled(frame.contiguous(memory_format=torch.channels_last))
+
             fast()
             t_fast = min(_timed(fast) for _ in range(repeat))
+            t_compile = _timed(fast_compiled)  # the first call compiles
+            t_compiled = min(_timed(fast_compiled) for _ in range(repeat))
             model.to(memory_format=torch.contiguous_format)
             t_plain = min(_timed(plain) for _ in range(repeat))
             mp = 1280 * 720 / 1e6
-            rows.append((name, size, f"{t_plain:.2f}", f"{mp / t_plain:.3f}", f"{t_fast:.2f}",
-                         f"{mp / t_fast:.3f}", f"**{t_plain / t_fast:.1f}x**"))
-    header = ["network", "size", "fp32 eager s/frame", "MP/s", "auto (bf16, channels-last) s/frame",
-              "MP/s", "speed-up"]
+            rows.append((name, size, f"{t_plain:.2f}", f"{t_fast:.2f}", f"{mp / t_fast:.3f}",
+                         f"**{t_plain / t_fast:.1f}x**", f"{t_compiled:.2f}", f"{mp / t_compiled:.3f}",
+                         f"**{t_plain / t_compiled:.1f}x**", f"{t_compile:.0f}"))
+    header = ["network", "size", "fp32 eager s/frame", "auto s/frame", "MP/s", "speed-up",
+              "auto + compile s/frame", "MP/s", "speed-up", "first call (compiling) s"]
     return markdown_table(header, rows)
 
 
@@ -157,11 +170,19 @@ def memory():
     return markdown_table(["network (small, tile 512)", "peak growth over the loaded image (MB)"], rows)
 
 
+SECTIONS = {
+    "quality": ("### Quality: BSDS val, trajectory blur <= 21 px, 1 % noise\n", quality),
+    "speed": ("### Speed: 1280x720 frame, 2 CPU cores (auto = bf16 + channels-last here)\n", throughput),
+    "memory": ("### Memory: 4000x3000 RGB through tiles\n", memory),
+}
+
+
 def main():
-    parts = ["### Quality: BSDS val, trajectory blur <= 21 px, 1 % noise\n", quality(),
-             "\n### Speed: 1280x720 frame, 2 CPU cores\n", throughput(),
-             "\n### Memory: 4000x3000 RGB through tiles\n", memory()]
-    report("nets", "Deep networks", "\n".join(parts), "python benchmarks/nets.py")
+    chosen = [name for name in SECTIONS if f"--{name}" in sys.argv] or list(SECTIONS)
+    parts = [f"{SECTIONS[name][0]}\n{SECTIONS[name][1]()}\n" for name in chosen]
+    command = "python benchmarks/nets.py" + "".join(f" --{n}" for n in chosen if len(chosen) < len(SECTIONS))
+    report("nets" if len(chosen) == len(SECTIONS) else "nets_" + "_".join(chosen), "Deep networks",
+           "\n".join(parts), command)
 
 
 if __name__ == "__main__":

@@ -80,11 +80,8 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
         the re-blurred estimate, so the data term ends up acting on the observed
         pixels alone (two more FFTs per step).
     colour_space : {'auto', 'opponent', 'rgb'}
-        The channels a colour image is solved in. 'opponent' solves luminance,
-        red-green and blue-yellow (an orthonormal transform of R, G, B, so the noise
-        stays white), whose chroma channels then get their own, stronger
-        regularisation; it needs an RGB image and one 2-D PSF. 'rgb' solves the
-        channels as given. 'auto' is 'opponent' where it applies, else 'rgb'.
+        As in :func:`pydeblur.restoration.wiener`: by default the prior acts on the
+        luminance and chroma gradients of an RGB image, not on R, G and B.
     clip : bool
         Clip the result to [0, 1].
     workers : int, optional
