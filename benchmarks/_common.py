@@ -12,6 +12,20 @@ from pydeblur.bench import best_time, markdown_table  # noqa: F401  (re-exported
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
+#: Prefix of a measuring subprocess's code (Linux): ``reset_peak()`` restarts the kernel's
+#: peak-RSS counter (VmHWM) from the current RSS and returns that RSS; afterwards
+#: ``rss_kb("VmHWM")`` is the peak since. Unlike ru_maxrss, a peak reached before the
+#: measured call (imports, building the input) cannot hide the call's own peak.
+PEAK_RSS_CODE = """
+def rss_kb(field):
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith(field + ":"))
+def reset_peak():
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+    return rss_kb("VmRSS")
+"""
+
 
 def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, numpy {np.__version__}"

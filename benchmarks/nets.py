@@ -12,7 +12,8 @@ paper size) with ``precision="auto"`` (bf16 + channels-last here), eager and thr
 network (no tiling, no channels-last), all in one run. Weights do not change speed, so
 untrained networks are timed.
 
-Memory: peak RSS growth restoring a 4000x3000 RGB image through 512 px tiles.
+Memory: peak RSS growth (VmHWM reset just before) restoring a 4000x3000 RGB image through
+512 px tiles.
 
     python benchmarks/nets.py [BSDS_ROOT] [--quick] [--quality] [--speed] [--memory]
 
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import markdown_table, report
+from _common import PEAK_RSS_CODE, markdown_table, report
 
 from pydeblur import psf
 from pydeblur.blind import blind_deconvolve
@@ -148,16 +149,16 @@ def _timed(func):
     return time.perf_counter() - start
 
 
-MEMORY_CODE = """
-import resource, numpy as np
+MEMORY_CODE = PEAK_RSS_CODE + """
+import numpy as np
 from pydeblur.nets import {cls}
 net = {cls}(size="small")
 net.model_ = net._build(net._config()).eval()
 net.config_ = net._config()
 image = np.full((3000, 4000, 3), 0.5, dtype=np.float32)  # no temporaries before the baseline
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = reset_peak()
 net.restore(image)
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+print((rss_kb("VmHWM") - before) / 1024)
 """
 
 

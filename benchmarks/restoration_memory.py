@@ -1,8 +1,8 @@
 """Peak memory of deconvolving a 6000x4000 RGB float32 image, as a multiple of its size.
 
-Each solver runs in a fresh interpreter; the figure is the growth of the process's
-peak resident memory (ru_maxrss) from just before the call to its end, divided by
-the image's own size (288 MB). That growth includes the output image.
+Each solver runs in a fresh interpreter; the figure is the process's peak resident
+memory during the call (VmHWM, reset just before it) minus its resident memory just
+before, divided by the image's own size (288 MB). That growth includes the output image.
 
     python benchmarks/restoration_memory.py
 """
@@ -10,19 +10,18 @@ the image's own size (288 MB). That growth includes the output image.
 import subprocess
 import sys
 
-from _common import markdown_table, report
+from _common import PEAK_RSS_CODE, markdown_table, report
 
-CODE = """
-import resource, numpy as np
+CODE = PEAK_RSS_CODE + """
+import numpy as np
 from pydeblur import psf
 from pydeblur.restoration import {name}
 k = psf.motion(31, 30)
 {name}(np.random.default_rng(0).random((64, 64, 3), dtype=np.float32), k, **{params})  # compile
 image = np.random.default_rng(0).random((4000, 6000, 3), dtype=np.float32)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = reset_peak()
 out = {name}(image, k, **{params})
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print((after - before) * 1024 / image.nbytes, out.dtype, out.shape)
+print((rss_kb("VmHWM") - before) * 1024 / image.nbytes, out.dtype, out.shape)
 """
 
 SOLVERS = {
