@@ -19,7 +19,6 @@ import scipy.fft
 from .._validation import check_choice, check_image, check_number, check_psf
 from ..operators import SOLVER_BOUNDARIES, check_workers, pad_channel, padding_plan
 from ..psf._utils import psf_to_otf
-from ._kernels import multiply_spectrum
 
 #: Orthonormal opponent colour transform; its rows map R, G, B to luminance,
 #: red-green and blue-yellow.
@@ -92,6 +91,8 @@ class Problem:
 
     def data_term(self, observed: np.ndarray, otf: np.ndarray, lam) -> np.ndarray:
         """``lam conj(H) Y``: the data term's half spectrum for a padded observation."""
+        from ._kernels import multiply_spectrum
+
         spectrum = self.rfft2(observed)
         multiply_spectrum(spectrum, otf, True)
         spectrum *= self.dtype.type(lam)
@@ -106,6 +107,8 @@ class Problem:
         ``k * x`` from its current estimate ``x`` (given as its half spectrum, which is
         overwritten), ends up fitting the data term on the observed pixels alone.
         """
+        from ._kernels import multiply_spectrum
+
         multiply_spectrum(x_spectrum, otf, False)
         reblurred = self.irfft2(x_spectrum)
         reblurred[self.crop] = observed[self.crop]
@@ -120,8 +123,8 @@ class Problem:
     def result(self, clip: bool) -> np.ndarray:
         if self.opponent:
             back = OPPONENT.astype(self.dtype)
-            for rows in np.array_split(np.arange(self._out.shape[0]), max(1, self._out.shape[0] // 256)):
-                block = self._out[rows[0] : rows[-1] + 1]
+            for top in range(0, self._out.shape[0], 256):  # in place, a block of rows at a time
+                block = self._out[top : top + 256]
                 block[...] = block @ back
         if clip:
             np.clip(self._out, 0, 1, out=self._out)
