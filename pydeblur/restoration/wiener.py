@@ -98,6 +98,8 @@ def wiener(image, psf, *, balance="auto", regularizer: str = "gradient", boundar
     elif not callable(balance):
         balance = check_number(balance, name="balance", low=0)
     problem = prepare(image, psf, boundary=boundary, workers=workers, colour_space=colour_space)
+    if balance != "auto":  # one filter for every channel commutes with the orthonormal transform
+        problem.opponent = False
     power = REGULARIZER_POWER[regularizer]
     reg_rows = difference_spectrum(problem.shape[0], problem.dtype)
     reg_cols = difference_spectrum(problem.shape[1], problem.dtype, half=True)
