@@ -207,16 +207,28 @@ def test_onnx_export_matches_torch(cls, trained, tmp_path):
         trained[cls].export_onnx(tmp_path / "x.onnx", example_size=(50, 64))
 
 
-def test_deblurgan_instance_norm_matches_torch_and_keeps_bf16():
+def test_deblurgan_instance_norm_matches_torch_and_keeps_bf16_and_layout():
     from pydeblur.nets.deblurgan import InstanceNorm
 
     x = torch.randn(2, 8, 33, 47) * 3 + 5
     reference = torch.nn.InstanceNorm2d(8)(x)
     for layout in (torch.contiguous_format, torch.channels_last):
         y = x.contiguous(memory_format=layout)
-        torch.testing.assert_close(InstanceNorm()(y), reference, atol=1e-5, rtol=1e-5)
-        low = InstanceNorm()(y.bfloat16())
+        torch.testing.assert_close(InstanceNorm(8)(y), reference, atol=1e-5, rtol=1e-5)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            low = InstanceNorm(8)(y.bfloat16())
         assert low.dtype == torch.bfloat16 and (low.float() - reference).abs().max() < 0.05
+        assert low.is_contiguous(memory_format=layout)
+
+
+def test_deblurgan_reflection_pad_keeps_bf16_under_autocast():
+    from pydeblur.nets.deblurgan import ReflectionPad
+
+    x = torch.randn(1, 4, 9, 11).bfloat16().contiguous(memory_format=torch.channels_last)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        padded = ReflectionPad(2)(x)
+    assert padded.dtype == torch.bfloat16
+    assert torch.equal(padded, torch.nn.functional.pad(x.float(), (2, 2, 2, 2), mode="reflect").bfloat16())
 
 
 def test_warm_start_fine_tunes_from_the_loaded_weights(tmp_path, trained, photo):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._torch import nn, torch
+from ._torch import F, nn, torch
 
 #: Sizes: 'paper' follows Kupyn et al. (64 base channels, 9 ResBlocks).
 DEBLURGAN_SIZES = {
@@ -12,43 +12,42 @@ DEBLURGAN_SIZES = {
 
 
 class InstanceNorm(nn.Module):
-    """Instance normalisation (no affine parameters) that keeps the input's dtype.
+    """Instance normalisation (no affine parameters) that keeps the input's dtype and layout.
 
-    Under bf16 autocast ``nn.InstanceNorm2d`` runs in fp32 and casts every activation
-    map to fp32 and back, which costs more than this network's convolutions. Here the
-    activations stay in their dtype: the per-channel mean and variance (two passes, the
-    second over centred values) are summed with PyTorch's fp32 accumulator and rounded
-    to the input's dtype, and the scale is computed in fp32. In fp32 this equals
-    ``nn.InstanceNorm2d(affine=False)``.
+    Computed as a group norm with one channel per group, whose CPU kernels keep bf16
+    channels-last activations as they are (statistics accumulated in fp32) — 3-5x faster
+    here than ``nn.InstanceNorm2d``, which under bf16 autocast casts every activation map
+    to fp32 and back and returns a channels-first tensor. In fp32 both give the same result.
     """
 
-    def __init__(self, eps: float = 1e-5):
+    def __init__(self, channels: int, eps: float = 1e-5):
         super().__init__()
+        self.channels = channels
         self.eps = eps
 
     def forward(self, x):
-        n, c, h, w = x.shape
-        channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
-        # a (n, pixels, c) or (n, c, pixels) view: reductions and broadcasts along memory order
-        pixels = x.permute(0, 2, 3, 1).reshape(n, h * w, c) if channels_last else x.reshape(n, c, h * w)
-        axis = 1 if channels_last else 2
-        mean = pixels.mean(dim=axis, keepdim=True)
-        centred = pixels - mean.to(x.dtype)
-        variance = centred.square().mean(dim=axis, keepdim=True).float()
-        out = centred * torch.rsqrt(variance + self.eps).to(x.dtype)
-        return out.reshape(n, h, w, c).permute(0, 3, 1, 2) if channels_last else out.reshape(n, c, h, w)
+        return F.group_norm(x, self.channels, eps=self.eps)
+
+
+class ReflectionPad(nn.ReflectionPad2d):
+    """``nn.ReflectionPad2d`` that keeps the input's dtype: CPU autocast would pad in fp32,
+    casting a bf16 activation map up and the padded copy back down for the next conv."""
+
+    def forward(self, x):
+        with torch.autocast(x.device.type, enabled=False):
+            return super().forward(x)
 
 
 def _norm(channels):
-    return InstanceNorm()
+    return InstanceNorm(channels)
 
 
 class _NormResBlock(nn.Module):
     def __init__(self, channels, dropout):
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _norm(channels), nn.ReLU(True),
-            nn.Dropout(dropout), nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _norm(channels))
+            ReflectionPad(1), nn.Conv2d(channels, channels, 3), _norm(channels), nn.ReLU(True),
+            nn.Dropout(dropout), ReflectionPad(1), nn.Conv2d(channels, channels, 3), _norm(channels))
 
     def forward(self, x):
         return x + self.body(x)
@@ -66,7 +65,7 @@ class ResnetGenerator(nn.Module):
     def __init__(self, channels=64, n_resblocks=9, dropout=0.5):
         super().__init__()
         c = channels
-        layers = [nn.ReflectionPad2d(3), nn.Conv2d(3, c, 7), _norm(c), nn.ReLU(True)]
+        layers = [ReflectionPad(3), nn.Conv2d(3, c, 7), _norm(c), nn.ReLU(True)]
         for mult in (1, 2):
             layers += [nn.Conv2d(c * mult, c * mult * 2, 3, stride=2, padding=1), _norm(c * mult * 2),
                        nn.ReLU(True)]
@@ -74,7 +73,7 @@ class ResnetGenerator(nn.Module):
         for mult in (4, 2):
             layers += [nn.ConvTranspose2d(c * mult, c * mult // 2, 3, stride=2, padding=1, output_padding=1),
                        _norm(c * mult // 2), nn.ReLU(True)]
-        layers += [nn.ReflectionPad2d(3), nn.Conv2d(c, 3, 7), nn.Tanh()]
+        layers += [ReflectionPad(3), nn.Conv2d(c, 3, 7), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 
     def forward(self, blurry):
