@@ -207,18 +207,40 @@ def test_onnx_export_matches_torch(cls, trained, tmp_path):
         trained[cls].export_onnx(tmp_path / "x.onnx", example_size=(50, 64))
 
 
-def test_deblurgan_instance_norm_matches_torch_and_keeps_bf16_and_layout():
+@pytest.mark.parametrize("grad", [False, True], ids=["inference", "training"])
+def test_deblurgan_instance_norm_matches_torch_and_keeps_bf16_and_layout(grad):
     from pydeblur.nets.deblurgan import InstanceNorm
 
     x = torch.randn(2, 8, 33, 47) * 3 + 5
     reference = torch.nn.InstanceNorm2d(8)(x)
     for layout in (torch.contiguous_format, torch.channels_last):
-        y = x.contiguous(memory_format=layout)
+        y = x.contiguous(memory_format=layout).requires_grad_(grad)
         torch.testing.assert_close(InstanceNorm(8)(y), reference, atol=1e-5, rtol=1e-5)
         with torch.autocast("cpu", dtype=torch.bfloat16):
             low = InstanceNorm(8)(y.bfloat16())
         assert low.dtype == torch.bfloat16 and (low.float() - reference).abs().max() < 0.05
         assert low.is_contiguous(memory_format=layout)
+
+
+def test_deblurgan_instance_norm_gradient_matches_torch():
+    from pydeblur.nets.deblurgan import InstanceNorm
+
+    x = (torch.randn(2, 8, 17, 19) * 2 + 1).requires_grad_()
+    weights = torch.randn(2, 8, 17, 19)
+    (InstanceNorm(8)(x) * weights).sum().backward()
+    ours, x.grad = x.grad, None
+    (torch.nn.InstanceNorm2d(8)(x) * weights).sum().backward()
+    torch.testing.assert_close(ours, x.grad, atol=1e-5, rtol=1e-4)
+
+
+def test_deblurgan_dropout_keeps_or_zeroes_and_rescales():
+    from pydeblur.nets.deblurgan import Dropout
+
+    x = torch.ones(4, 16, 32, 32)
+    layer = Dropout(0.5)
+    out = layer(x)
+    assert set(out.unique().tolist()) == {0.0, 2.0} and abs(float((out == 0).float().mean()) - 0.5) < 0.02
+    assert torch.equal(layer.eval()(x), x)
 
 
 def test_deblurgan_reflection_pad_keeps_bf16_under_autocast():
