@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -68,6 +70,18 @@ def test_restore_rejects_alpha_and_integers(trained):
         net.restore(np.zeros((32, 32, 4), np.float32))
     with pytest.raises(TypeError, match="img_as_float"):
         net.restore(np.zeros((32, 32, 3), np.uint8))
+
+
+@pytest.mark.parametrize("total,tile,overlap", [(1280, 512, 32), (720, 512, 32), (4000, 512, 32),
+                                                (513, 512, 32), (100, 32, 12), (64, 32, 0), (300, 400, 32)])
+def test_tiles_are_fewest_and_cover_with_the_overlap(total, tile, overlap):
+    from pydeblur.nets.inference import _tiles
+
+    starts, length = _tiles(total, tile, overlap)
+    assert length <= tile and starts[0] == 0 and starts[-1] + length == total
+    assert all(b - a >= 1 and a + length - b >= overlap for a, b in itertools.pairwise(starts))
+    fewer = len(starts) - 1  # fewer tiles of the largest size could not cover with that overlap
+    assert fewer == 0 or fewer * tile - (fewer - 1) * overlap < total
 
 
 def test_tiles_blend_to_the_untiled_result():

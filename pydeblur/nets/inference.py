@@ -27,11 +27,18 @@ def _window(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarr
     return weights
 
 
-def _starts(total: int, tile: int, step: int) -> list[int]:
+def _tiles(total: int, tile: int, overlap: int) -> tuple[list[int], int]:
+    """Starts and common length of the fewest tiles of at most ``tile`` pixels that cover
+    ``total`` pixels, neighbours overlapping by at least ``overlap``.
+
+    The tiles are as small as that allows and evenly spread, so little is computed twice:
+    1280 px in tiles of at most 512 with 32 overlap gives 3 tiles of 448, not 512.
+    """
     if total <= tile:
-        return [0]
-    starts = list(range(0, total - tile, step))
-    return [*starts, total - tile]
+        return [0], total
+    count = -(-(total - overlap) // (tile - overlap))
+    length = -(-(total + (count - 1) * overlap) // count)
+    return [i * (total - length) // (count - 1) for i in range(count)], length
 
 
 def _run(model, batch, *, multiple: int, device, precision, channels_last):
@@ -53,9 +60,10 @@ def restore_image(model, image, *, multiple: int, device, precision: str, tile, 
                   batch_size: int = 1, channels_last: bool = True) -> np.ndarray:
     """Restore one (H, W) or (H, W, 3) float image with ``model`` (finest output first).
 
-    Images larger than ``tile`` are cut into tiles overlapping by ``overlap`` pixels;
-    each tile's outer quarter-overlap is discarded and the rest blended with linear
-    ramps, so memory stays bounded by the tile size. Grey images go through
+    Images larger than ``tile`` are cut into the fewest tiles of at most ``tile`` pixels
+    that overlap by at least ``overlap`` pixels (evenly spread); each tile's outer
+    quarter-overlap is discarded and the rest blended with linear ramps, so memory
+    stays bounded by the tile size. Grey images go through
     the network as three equal channels and come back grey.
     """
     image = check_image(image)
@@ -75,9 +83,9 @@ def restore_image(model, image, *, multiple: int, device, precision: str, tile, 
         else:
             out = np.zeros((3, h, w), dtype=np.float32)
             weight = np.zeros((h, w), dtype=np.float32)
-            th, tw = min(tile, h), min(tile, w)
-            boxes = [(top, left) for top in _starts(h, th, th - overlap)
-                     for left in _starts(w, tw, tw - overlap)]
+            tops, th = _tiles(h, tile, overlap)
+            lefts, tw = _tiles(w, tile, overlap)
+            boxes = [(top, left) for top in tops for left in lefts]
             for i in range(0, len(boxes), batch_size):
                 group = boxes[i : i + batch_size]
                 batch = torch.cat([tensor[..., t : t + th, x : x + tw] for t, x in group])
