@@ -22,8 +22,9 @@ _COMMON_DOC = """
     device : str, optional
         'cpu', 'cuda', 'cuda:1', ...; default CUDA when available.
     tile, tile_overlap, tile_batch : int
-        Inference on images larger than ``tile`` pixels runs in overlapping tiles
-        (``tile=None`` never tiles), ``tile_batch`` tiles per forward pass.
+        Inference on images larger than ``tile`` pixels runs in the fewest tiles of at
+        most ``tile`` pixels that overlap by at least ``tile_overlap`` (``tile=None``
+        never tiles), ``tile_batch`` tiles per forward pass.
     compile : bool
         Run inference through ``torch.compile``, which fuses the elementwise layers
         (normalisation, padding, activations) into generated kernels: the first call
