@@ -30,7 +30,7 @@ blurry, sharp, _ = degrade(sample_image("camera")[100:356, 100:356], psf=psf.tra
                            noise_sigma=0.01, rng=0)
 restored = np.clip(net.restore(blurry), 0, 1)
 print(f"after {3 * 8} steps: blurry {psnr(blurry, sharp):.2f} dB, restored {psnr(restored, sharp):.2f} dB")
-net.save(out / "srn-tiny.safetensors")
+net.save(out / "srn-tiny.safetensors", overwrite=True)
 path = imwrite(out / "train_network.png", montage([blurry, restored], ["blurry", "SRN after 24 steps"]),
                overwrite=True)
 print(f"wrote {out / 'srn-tiny.safetensors'} and {path}")

@@ -163,7 +163,7 @@ def _cmd_train(args) -> int:
               "wall_seconds": round(time.perf_counter() - start, 1),
               "precision": args.precision, "torch": __import__("torch").__version__}
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
-        net.save(args.output, record=record)
+        net.save(args.output, record=record, overwrite=args.overwrite)
         print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
@@ -173,11 +173,9 @@ def _cmd_train(args) -> int:
 def _cmd_train_prior(args) -> int:
     from .blind._learned import train_classifier
 
-    if args.output.exists() and not args.overwrite:
-        raise FileExistsError(f"{args.output} already exists; pass --overwrite to replace it.")
     record = train_classifier(args.sharp_dir, args.output, steps=args.steps, batch_size=args.batch_size,
                               crop=args.crop, width=args.width, lr=args.lr, max_size=args.max_size,
-                              precision=args.precision, seed=args.seed,
+                              precision=args.precision, seed=args.seed, overwrite=args.overwrite,
                               command="pydeblur " + " ".join(sys.argv[1:]))
     print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
     return EXIT_OK

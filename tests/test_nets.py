@@ -156,6 +156,16 @@ def test_save_and_reload_give_the_same_output(tmp_path, trained, photo):
     np.testing.assert_allclose(again.restore(photo), net.restore(photo), atol=1e-6)
 
 
+def test_save_refuses_to_overwrite_unless_asked(tmp_path, trained):
+    path = tmp_path / "kept.safetensors"
+    path.write_bytes(b"keep")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        trained[DeepDeblur].save(path)
+    assert path.read_bytes() == b"keep"
+    trained[DeepDeblur].save(path, overwrite=True)
+    assert DeepDeblur.from_pretrained(path).config_ == trained[DeepDeblur].config_
+
+
 def test_checkpoints_resume(tmp_path, photo):
     blurry = np.clip(photo * 0.9, 0, 1).astype(np.float32)
     first = tiny(SRNDeblur, checkpoint_dir=tmp_path, epochs=1).fit(blurry, photo)

@@ -9,6 +9,7 @@ used in the latent-image step through its gradient: the score is the regulariser
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -66,13 +67,16 @@ def _grey_batch(tensors):
 
 def train_classifier(sharp_dirs, output, *, steps: int = 3000, batch_size: int = 32, crop: int = 64,
                      width: int = 32, lr: float = 1e-3, max_size: int = 25, precision: str = "auto",
-                     seed: int = 0, log_every: int = 100, command: str = "") -> dict:
+                     seed: int = 0, log_every: int = 100, command: str = "", overwrite: bool = False) -> dict:
     """Train the blur classifier on sharp crops vs the same crops blurred; writes safetensors.
 
     Blurry examples use trajectory, motion, Gaussian and defocus kernels up to
     ``max_size`` px (the pyramid's coarse levels see small kernels) and 0-2 % noise.
-    Returns the training record (also stored in the file, with ``command``).
+    Returns the training record (also stored in the file, with ``command``). An
+    existing ``output`` is refused before training unless ``overwrite`` is True.
     """
+    if Path(output).exists() and not overwrite:
+        raise FileExistsError(f"{output} already exists; pass overwrite=True (--overwrite) to replace it.")
     from ..nets.data import SyntheticBlurDataset
     from ..synth import PSFSampler
 
@@ -109,5 +113,5 @@ def train_classifier(sharp_dirs, output, *, steps: int = 3000, batch_size: int =
               "max_size": max_size, "precision": precision, "torch": torch.__version__,
               "wall_seconds": round(time.perf_counter() - start, 1)}
     save_weights(output, model.to(memory_format=torch.contiguous_format).cpu(),
-                 config={"architecture": ARCHITECTURE, "width": width}, record=record)
+                 config={"architecture": ARCHITECTURE, "width": width}, record=record, overwrite=overwrite)
     return record

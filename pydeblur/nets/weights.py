@@ -39,15 +39,18 @@ def resolve_weights_path(name_or_path) -> Path:
     )
 
 
-def save_weights(path, model, *, config: dict, record: dict) -> Path:
-    """Write ``model``'s parameters with ``config`` and ``record`` to ``path``, atomically."""
+def save_weights(path, model, *, config: dict, record: dict, overwrite: bool = False) -> Path:
+    """Write ``model``'s parameters with ``config`` and ``record`` to ``path``, atomically.
+
+    An existing ``path`` is a FileExistsError unless ``overwrite`` is True.
+    """
     from safetensors.torch import save
 
     path = Path(path)
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     metadata = {"format": FORMAT, "config": json.dumps(config), "record": json.dumps(record)}
     data = save(state, metadata=metadata)
-    return write_bytes_atomic(path, data, overwrite=True)
+    return write_bytes_atomic(path, data, overwrite=overwrite)
 
 
 def load_weights(path) -> tuple[dict, dict, dict]:
