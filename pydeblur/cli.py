@@ -140,10 +140,10 @@ def _cmd_train(args) -> int:
                   steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, crop_size=args.crop,
                   lr=args.lr, checkpoint_dir=args.checkpoint_dir, seed=args.seed,
                   progress=not args.no_progress, num_workers=args.num_workers)
-    if args.init_weights is not None:
-        if args.size is not None:
-            raise ValueError("--size comes from --init-weights when fine-tuning; drop --size.")
-        net = cls.from_pretrained(args.init_weights, warm_start=True, **params)
+    if args.init_weights is not None:  # --size, if given, may only add ResBlocks (e.g. srn small -> medium)
+        net = cls.from_pretrained(args.init_weights, warm_start=True, **params,
+                                  **({"size": args.size} if args.size else {}))
+        net._check_warm_start(net._config())  # before loading any data
     else:
         net = cls(size=args.size or "small", **params)
     length = args.steps_per_epoch * args.batch_size
@@ -251,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--val-dir", type=Path, help="validation photos (or pairs) folder")
     p_train.add_argument("--val-items", type=int, default=16, help="validation crops per epoch")
     p_train.add_argument("--val-crop", type=int, default=192, help="validation crop size")
-    p_train.add_argument("--size", choices=("small", "paper"), help="network size (default small)")
+    p_train.add_argument("--size", choices=("small", "medium", "paper"),
+                         help="network size (default small; medium: srn only, grown from small weights)")
     p_train.add_argument("--init-weights", help="fine-tune: start from these weights (shipped name or file)")
     p_train.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"))
     p_train.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")

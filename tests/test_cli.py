@@ -112,8 +112,8 @@ def test_train_prior_refuses_an_existing_output(tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err and out.read_bytes() == b"keep"
 
 
-def test_train_init_weights_refuses_size(tmp_path, capsys):
+def test_train_init_weights_refuses_a_size_that_changes_widths(tmp_path, capsys):
     pytest.importorskip("torch")
     assert main(["train", "srn", "-o", str(tmp_path / "x.safetensors"), "--sharp-dir", str(tmp_path),
-                 "--init-weights", "srn-small", "--size", "small"]) == 1
-    assert "--size comes from --init-weights" in capsys.readouterr().err
+                 "--init-weights", "srn-small", "--size", "paper"]) == 1
+    assert "only adds ResBlocks" in capsys.readouterr().err

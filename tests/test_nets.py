@@ -156,6 +156,46 @@ def test_save_and_reload_give_the_same_output(tmp_path, trained, photo):
     np.testing.assert_allclose(again.restore(photo), net.restore(photo), atol=1e-6)
 
 
+@pytest.mark.parametrize("small,deep", [(1, 3), (2, 4)])
+def test_deepen_keeps_the_function_and_adds_trainable_blocks(small, deep):
+    from pydeblur.nets._blocks import deepen
+    from pydeblur.nets.deepdeblur import DeepDeblurNet
+    from pydeblur.nets.srn import SRNNet
+
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 48, 64)
+    for source, target in ((SRNNet((8, 16, 16), small), SRNNet((8, 16, 16), deep)),
+                           (DeepDeblurNet(8, small), DeepDeblurNet(8, deep))):
+        deepen(source, target)
+        with torch.no_grad():
+            torch.testing.assert_close(target(x)[0], source(x)[0], atol=1e-6, rtol=0)
+        target(x)[0].square().mean().backward()
+        blocks = target.in_block if isinstance(target, SRNNet) else target.scales[0].body
+        new_block = blocks[2 + small] if isinstance(target, SRNNet) else blocks[1 + small]
+        assert new_block.body[-1].weight.grad.abs().sum() > 0  # the zero conv learns
+
+
+def test_deepen_refuses_other_widths_and_fewer_blocks():
+    from pydeblur.nets._blocks import deepen
+    from pydeblur.nets.srn import SRNNet
+
+    with pytest.raises(ValueError, match="only the number of ResBlocks"):
+        deepen(SRNNet((8, 16, 16), 1), SRNNet((8, 16, 32), 1))
+    with pytest.raises(ValueError, match="can only gain ResBlocks"):
+        deepen(SRNNet((8, 16, 16), 2), SRNNet((8, 16, 16), 1))
+
+
+def test_warm_start_to_a_deeper_size_starts_from_the_loaded_function(tmp_path, trained, photo):
+    path = trained[SRNDeblur].save(tmp_path / "srn.safetensors")
+    small = SRNDeblur.from_pretrained(path, precision="fp32")
+    grown = SRNDeblur.from_pretrained(path, precision="fp32", size="medium", warm_start=True,
+                                      **{**TINY, "lr": 0.0}).fit(photo, photo)
+    assert grown.config_["n_resblocks"] == 3 and grown.config_["size"] == "medium"
+    np.testing.assert_allclose(grown.restore(photo), small.restore(photo), atol=1e-5)
+    with pytest.raises(ValueError, match="only adds ResBlocks"):
+        SRNDeblur.from_pretrained(path, size="paper", warm_start=True, **TINY).fit(photo, photo)
+
+
 def test_save_refuses_to_overwrite_unless_asked(tmp_path, trained):
     path = tmp_path / "kept.safetensors"
     path.write_bytes(b"keep")

@@ -53,3 +53,50 @@ def pyramid(x, n_scales: int):
         h, w = levels[-1].shape[-2:]
         levels.append(resize(levels[-1], (h // 2, w // 2)))
     return levels
+
+
+def deepen(source: nn.Module, target: nn.Module) -> None:
+    """Load ``source``'s weights into ``target``: the same network with more ResBlocks per run.
+
+    Layers are matched in order; the ResBlocks of each run of ``source`` fill the first
+    ResBlocks of that run in ``target``, and ``target``'s extra ResBlocks start as
+    identities (their last convolution zero), so ``target`` computes what ``source``
+    did and training continues from there.
+
+    Raises
+    ------
+    ValueError
+        When the layers differ in anything but the number of ResBlocks (e.g. widths).
+    """
+    with torch.no_grad():
+        _deepen(source, target, type(target).__name__)
+
+
+def _deepen(source, target, where):
+    if type(source) is not type(target):
+        raise ValueError(f"{where}: {type(source).__name__} cannot become {type(target).__name__}; "
+                         "only the number of ResBlocks may change.")
+    if isinstance(target, nn.Sequential):
+        sources = list(source)
+        used = 0
+        for index, layer in enumerate(target):
+            if used < len(sources) and type(sources[used]) is type(layer):
+                _deepen(sources[used], layer, f"{where}.{index}")
+                used += 1
+            elif isinstance(layer, ResBlock):
+                nn.init.zeros_(layer.body[-1].weight)
+                nn.init.zeros_(layer.body[-1].bias)
+            else:
+                raise ValueError(f"{where}.{index}: no {type(layer).__name__} to take its weights from.")
+        if used != len(sources):
+            raise ValueError(f"{where}: {len(sources) - used} layer(s) of the source have no place; "
+                             "a network can only gain ResBlocks.")
+        return
+    for name, param in target.named_parameters(recurse=False):
+        weights = getattr(source, name)
+        if weights.shape != param.shape:
+            raise ValueError(f"{where}.{name} is {tuple(weights.shape)} in the source and "
+                             f"{tuple(param.shape)} here; only the number of ResBlocks may change.")
+        param.copy_(weights)
+    for name, child in target.named_children():
+        _deepen(getattr(source, name), child, f"{where}.{name}")

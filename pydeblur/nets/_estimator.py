@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..base import BaseDeblurrer
+from ._blocks import deepen
 from ._torch import nn, torch
 from .data import PairDataset
 from .inference import restore_image
@@ -210,16 +211,30 @@ class NetDeblurrer(BaseDeblurrer):
                             length=self.steps_per_epoch * self.batch_size, seed=self.seed)
         return self.fit_dataset(train)
 
-    def _copy_current_weights(self, model, config) -> None:
-        current = getattr(self, "model_", None)
-        if current is None:
+    def _check_warm_start(self, config) -> bool:
+        """Whether warm-starting a network of ``config`` grows the current one (else: same config).
+
+        Raises ValueError when there are no current weights or ``config`` does more than add
+        ResBlocks to them.
+        """
+        if getattr(self, "model_", None) is None:
             raise ValueError(f"warm_start=True starts from the current weights, but this "
                              f"{type(self).__name__} has none yet: load them with from_pretrained(...) "
                              "or fit once first.")
-        if json.loads(json.dumps(getattr(self, "config_", None))) != json.loads(json.dumps(config)):
+        loaded, wanted = (json.loads(json.dumps(c)) for c in (self.config_, config))  # tuples as lists
+        depthless = {"size": None, "n_resblocks": None}
+        fewer_blocks = loaded["n_resblocks"] > wanted["n_resblocks"]
+        if {**loaded, **depthless} != {**wanted, **depthless} or fewer_blocks:
             raise ValueError(f"warm_start=True: the current weights are for {self.config_}, but the "
-                             f"parameters now describe {config}; keep the size the weights were made with.")
-        model.load_state_dict(current.state_dict())
+                             f"parameters now describe {config}; keep the size the weights were made with, "
+                             "or pick one that only adds ResBlocks.")
+        return loaded != wanted
+
+    def _copy_current_weights(self, model, config) -> None:
+        if self._check_warm_start(config):
+            deepen(self.model_, model)
+        else:
+            model.load_state_dict(self.model_.state_dict())
 
     def fit_dataset(self, train, val=None):
         """Train on a torch Dataset of (blurry, sharp) tensors; returns self.

@@ -14,8 +14,9 @@ from .srn import SRN_SIZES, SRNNet
 _COMMON_DOC = """
     Parameters
     ----------
-    size : {'small', 'paper'}
-        Network size: 'paper' as published, 'small' trains on a CPU.
+    size : str
+        Network size: 'paper' as published, 'small' trains on a CPU; SRNDeblur also has
+        'medium' (the small widths at the paper's depth, grown from 'small').
     precision : {'auto', 'fp32', 'bf16'}
         Numeric precision of training and inference; 'auto' takes bf16 autocast where
         the CPU (AMX / AVX512-BF16) or GPU runs it natively, fp32 elsewhere.
@@ -42,7 +43,9 @@ _COMMON_DOC = """
     warm_start : bool
         ``fit`` starts from the current weights (loaded by ``from_pretrained`` or an
         earlier ``fit``) instead of a fresh initialisation, with a fresh schedule:
-        fine-tuning shipped weights on your own data.
+        fine-tuning shipped weights on your own data. A ``size`` with the same widths
+        and more ResBlocks (SRN 'small' -> 'medium') grows the network: the extra
+        ResBlocks start as identities, so training starts from what the weights did.
     progress : bool
         Progress bar and one line per epoch.
     seed : int

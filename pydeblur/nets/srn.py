@@ -5,10 +5,12 @@ from __future__ import annotations
 from ._blocks import ConvLSTMCell, ResBlock, conv, pyramid, resize
 from ._torch import nn, torch
 
-#: Sizes: 'paper' follows Tao et al. (32 / 64 / 128 channels, 3 ResBlocks per block).
+#: Sizes: 'paper' follows Tao et al. (32 / 64 / 128 channels, 3 ResBlocks per block);
+#: 'medium' has the small widths at the paper's depth.
 SRN_SIZES = {
     "paper": {"channels": (32, 64, 128), "n_resblocks": 3},
     "small": {"channels": (16, 32, 64), "n_resblocks": 1},
+    "medium": {"channels": (16, 32, 64), "n_resblocks": 3},
 }
 
 
