@@ -163,7 +163,7 @@ def _cmd_train(args) -> int:
               "wall_seconds": round(time.perf_counter() - start, 1),
               "precision": args.precision, "torch": __import__("torch").__version__}
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
-        net.save(args.output, record=record, overwrite=args.overwrite)
+        net.save(args.output, record=record, overwrite=args.overwrite, dtype=args.weights_dtype)
         print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
@@ -267,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_train.add_argument("--num-workers", type=int, default=0)
     p_train.add_argument("--checkpoint-dir", type=Path, help="checkpoints; an existing one is resumed")
     p_train.add_argument("--seed", type=int, default=0)
+    p_train.add_argument("--weights-dtype", default="float32", choices=("float32", "float16"),
+                         help="stored precision of the weights (float16 halves the file)")
     p_train.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p_train.add_argument("--no-progress", action="store_true")
 

@@ -196,6 +196,19 @@ def test_warm_start_to_a_deeper_size_starts_from_the_loaded_function(tmp_path, t
         SRNDeblur.from_pretrained(path, size="paper", warm_start=True, **TINY).fit(photo, photo)
 
 
+def test_float16_weights_halve_the_file_and_load_as_fp32(tmp_path, trained, photo):
+    net = trained[SRNDeblur]
+    full = net.save(tmp_path / "full.safetensors")
+    half = net.save(tmp_path / "half.safetensors", dtype="float16")
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    loaded = SRNDeblur.from_pretrained(half, precision="fp32")
+    assert all(p.dtype == torch.float32 for p in loaded.model_.parameters())
+    reference = SRNDeblur.from_pretrained(full, precision="fp32").restore(photo)
+    assert 0 < np.abs(loaded.restore(photo) - reference).max() < 5e-3
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        net.save(tmp_path / "x.safetensors", dtype="bfloat16")
+
+
 def test_save_refuses_to_overwrite_unless_asked(tmp_path, trained):
     path = tmp_path / "kept.safetensors"
     path.write_bytes(b"keep")

@@ -107,17 +107,19 @@ class NetDeblurrer(BaseDeblurrer):
         estimator.record_ = record
         return estimator
 
-    def save(self, path, *, record=None, overwrite: bool = False) -> Path:
+    def save(self, path, *, record=None, overwrite: bool = False, dtype: str = "float32") -> Path:
         """Write the fitted network's weights, config and training record (safetensors).
 
         Written atomically; an existing ``path`` is a FileExistsError unless
-        ``overwrite`` is True.
+        ``overwrite`` is True. ``dtype='float16'`` halves the file; loading casts the
+        weights back to fp32.
         """
         from ..base import check_is_fitted
 
         check_is_fitted(self, ("model_",))
         full_record = {"history": getattr(self, "history_", []), **(record or {})}
-        return save_weights(path, self.model_, config=self.config_, record=full_record, overwrite=overwrite)
+        return save_weights(path, self.model_, config=self.config_, record=full_record, overwrite=overwrite,
+                            dtype=dtype)
 
     def export_onnx(self, path, *, example_size=(256, 256), opset: int = 17, check: bool = True):
         """Export the fitted network to ONNX (finest output; any batch, height and width).

@@ -39,15 +39,24 @@ def resolve_weights_path(name_or_path) -> Path:
     )
 
 
-def save_weights(path, model, *, config: dict, record: dict, overwrite: bool = False) -> Path:
+WEIGHT_DTYPES = {"float32": torch.float32, "float16": torch.float16}
+
+
+def save_weights(path, model, *, config: dict, record: dict, overwrite: bool = False,
+                 dtype: str = "float32") -> Path:
     """Write ``model``'s parameters with ``config`` and ``record`` to ``path``, atomically.
 
-    An existing ``path`` is a FileExistsError unless ``overwrite`` is True.
+    ``dtype='float16'`` halves the file (loading casts back to the model's dtype; the
+    weights are rounded to 11 significant bits). An existing ``path`` is a
+    FileExistsError unless ``overwrite`` is True.
     """
     from safetensors.torch import save
 
+    if dtype not in WEIGHT_DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(WEIGHT_DTYPES)}, got {dtype!r}.")
     path = Path(path)
-    state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+    state = {k: v.detach().to("cpu", WEIGHT_DTYPES[dtype] if v.is_floating_point() else v.dtype).contiguous()
+             for k, v in model.state_dict().items()}
     metadata = {"format": FORMAT, "config": json.dumps(config), "record": json.dumps(record)}
     data = save(state, metadata=metadata)
     return write_bytes_atomic(path, data, overwrite=overwrite)
