@@ -133,10 +133,10 @@ def _speed_row(name, cls, size, frame):
             net.model_(batch)
 
     net.restore(frame)
-    t_fast = min(_timed(lambda: net.restore(frame)) for _ in range(repeat))
     t_compile = _timed(lambda: compiled.restore(frame))  # the first call compiles
-    t_compiled = min(_timed(lambda: compiled.restore(frame)) for _ in range(repeat))
-    t_plain = min(_timed(plain) for _ in range(repeat))
+    rounds = [(_timed(plain), _timed(lambda: net.restore(frame)), _timed(lambda: compiled.restore(frame)))
+              for _ in range(repeat)]  # interleaved, so a slow spell of the machine hits all three
+    t_plain, t_fast, t_compiled = (min(times) for times in zip(*rounds, strict=True))
     mp = frame.shape[0] * frame.shape[1] / 1e6
     return (name, size, f"{t_plain:.2f}",
             f"{t_fast:.2f}", f"{mp / t_fast:.3f}", f"**{t_plain / t_fast:.1f}x**",
