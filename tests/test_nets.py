@@ -12,6 +12,7 @@ from pydeblur.base import NotFittedError  # noqa: E402
 from pydeblur.nets import DeblurGAN, DeepDeblur, SRNDeblur, SyntheticBlurDataset  # noqa: E402
 from pydeblur.nets.inference import restore_image  # noqa: E402
 from pydeblur.nets.precision import fast_bf16_available, resolve_device, resolve_precision  # noqa: E402
+from pydeblur.nets.weights import shipped_names  # noqa: E402
 
 TINY = {"epochs": 1, "steps_per_epoch": 2, "batch_size": 2, "crop_size": 32, "progress": False}
 NETWORKS = [SRNDeblur, DeepDeblur, DeblurGAN]
@@ -343,3 +344,20 @@ def test_warm_start_fine_tunes_from_the_loaded_weights(tmp_path, trained, photo)
         SRNDeblur(warm_start=True, **TINY).fit(blurry, photo)
     with pytest.raises(ValueError, match="size"):
         SRNDeblur.from_pretrained(path, warm_start=True, size="paper", **TINY).fit(blurry, photo)
+
+
+NETWORK_NAMES = [n for n in shipped_names() if n.split("-")[0] in ("srn", "deepdeblur", "deblurgan")]
+
+
+@pytest.mark.parametrize("name", NETWORK_NAMES)
+def test_shipped_networks_are_trained(name):
+    from pydeblur import psf
+    from pydeblur.metrics import psnr
+    from pydeblur.synth import degrade
+
+    cls = {"srn": SRNDeblur, "deepdeblur": DeepDeblur, "deblurgan": DeblurGAN}[name.split("-")[0]]
+    net = cls.from_pretrained(name, precision="fp32")
+    assert net.config_["architecture"] == cls.architecture and net.history_
+    sharp = sample_image("astronaut")[40:200, 120:280]
+    blurry, sharp, _ = degrade(sharp, psf=psf.trajectory(11, rng=3), noise_sigma=0.01, rng=0)
+    assert psnr(np.clip(net.restore(blurry), 0, 1), sharp) > psnr(blurry, sharp) + 0.2  # random weights lose
