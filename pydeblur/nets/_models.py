@@ -30,8 +30,8 @@ _COMMON_DOC = """
         Run inference through ``torch.compile``, which fuses the elementwise layers
         (normalisation, padding, activations) into generated kernels: the first call
         at a new image (or tile) size compiles, 10-40 s on a 2-core CPU; later calls
-        of that size ran 1-1.9x faster than eager bf16 here (least for the
-        conv-bound paper-size networks). Worth it for folders, video
+        of that size took 0.5-1.3x the eager bf16 time here (SRN gains most; the
+        conv-bound paper-size DeepDeblur and DeblurGAN do not gain). Worth it for folders, video
         frames or tiled large images; leave it off for a single small image.
     epochs, steps_per_epoch, batch_size, crop_size, lr, grad_clip : training schedule
         Adam at ``lr`` with a cosine decay to lr/10, gradient norm clipped at
