@@ -319,6 +319,7 @@ def test_deblurgan_dropout_keeps_or_zeroes_and_rescales():
     out = layer(x)
     assert set(out.unique().tolist()) == {0.0, 2.0} and abs(float((out == 0).float().mean()) - 0.5) < 0.02
     assert torch.equal(layer.eval()(x), x)
+    assert torch.equal(Dropout(1.0)(x), torch.nn.Dropout(1.0)(x))
 
 
 def test_deblurgan_reflection_pad_keeps_bf16_under_autocast():

@@ -50,6 +50,8 @@ class Dropout(nn.Dropout):
     def forward(self, x):
         if not self.training or self.p == 0:
             return x
+        if self.p == 1:  # as nn.Dropout: everything dropped
+            return torch.zeros_like(x)
         keep = torch.rand_like(x, dtype=torch.float32) >= self.p
         return x * keep.to(x.dtype) * (1.0 / (1.0 - self.p))
 
