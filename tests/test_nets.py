@@ -362,3 +362,60 @@ def test_shipped_networks_are_trained(name):
     sharp = sample_image("astronaut")[40:200, 120:280]
     blurry, sharp, _ = degrade(sharp, psf=psf.trajectory(11, rng=3), noise_sigma=0.01, rng=0)
     assert psnr(np.clip(net.restore(blurry), 0, 1), sharp) > psnr(blurry, sharp) + 0.2  # random weights lose
+
+
+def _unfused_restore(net, image):
+    device = torch.device("cpu")
+    precision = resolve_precision(net.precision, device)
+    return restore_image(net.model_, image, multiple=net.pad_multiple, device=device, precision=precision,
+                         tile=net.tile, overlap=net.tile_overlap)
+
+
+@pytest.mark.parametrize("cls", NETWORKS)
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_fused_inference_computes_what_the_network_does(cls, precision, trained):
+    net = trained[cls]
+    image = np.random.default_rng(3).random((40, 52, 3), dtype=np.float32)
+    try:
+        net.set_params(precision=precision)
+        fused, plain = net.restore(image), _unfused_restore(net, image)
+    finally:
+        net.set_params(precision="auto")
+    assert isinstance(net._fused[2], torch.nn.Module) and net._fused[2] is not net.model_
+    # fp32: the same arithmetic; bf16: the fused kernels round once where autocast rounded twice
+    np.testing.assert_allclose(fused, plain, atol=1e-5 if precision == "fp32" else 0.03)
+
+
+def test_fusion_absorbs_relus_and_skips_and_leaves_the_network_alone():
+    from pydeblur.nets._blocks import ResBlock
+    from pydeblur.nets.fusion import FusedConv, FusedResBlock, fuse_for_inference
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), ResBlock(8, kernel=3),
+                                torch.nn.Conv2d(8, 3, 3, padding=1, padding_mode="reflect"))
+    fused = fuse_for_inference(model, torch.float32)
+    assert isinstance(fused[0], FusedConv) and fused[0].relu
+    assert isinstance(fused[1], torch.nn.Identity) and isinstance(fused[2], FusedResBlock)
+    assert type(fused[3]) is torch.nn.Conv2d  # reflect padding: oneDNN pads with zeros only
+    assert type(model[0]) is torch.nn.Conv2d and isinstance(model[2], ResBlock)
+    assert all(p.requires_grad for p in model.parameters())
+    x = torch.rand(2, 3, 20, 24)
+    with torch.inference_mode():
+        np.testing.assert_allclose(fused(x).numpy(), model(x).numpy(), atol=1e-5)
+    with pytest.raises(ValueError, match="only zero-padded"):
+        FusedConv(model[3], torch.float32)
+
+
+def test_fused_copy_follows_weight_changes(trained):
+    net = trained[SRNDeblur]
+    image = np.random.default_rng(4).random((36, 44, 3), dtype=np.float32)
+    before = net.restore(image)
+    saved = {k: v.clone() for k, v in net.model_.state_dict().items()}
+    try:
+        with torch.no_grad():
+            net.model_.out_block[-1].bias.add_(0.25)  # in place, as an optimiser step does
+        after, plain = net.restore(image), _unfused_restore(net, image)
+    finally:
+        net.model_.load_state_dict(saved)
+    np.testing.assert_allclose(after, plain, atol=0.03)
+    assert np.abs(after - before).mean() > 0.2

@@ -14,6 +14,7 @@ from ..base import BaseDeblurrer
 from ._blocks import deepen
 from ._torch import nn, torch
 from .data import PairDataset
+from .fusion import fuse_for_inference, fused_convolutions_available
 from .inference import restore_image
 from .losses import multiscale_content_loss
 from .precision import autocast, resolve_device, resolve_precision
@@ -55,6 +56,7 @@ class NetDeblurrer(BaseDeblurrer):
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_compiled", None)  # a compiled wrapper does not pickle; it is rebuilt on use
+        state.pop("_fused", None)  # nor is the fused copy worth storing
         return state
 
     # -- construction -------------------------------------------------------------
@@ -173,22 +175,32 @@ class NetDeblurrer(BaseDeblurrer):
         return float(np.abs(exported - reference).max())
 
     # -- inference ----------------------------------------------------------------
-    def _inference_model(self) -> nn.Module:
-        """The fitted network, or its ``torch.compile`` wrapper (made once per network)."""
+    def _inference_model(self, device, precision) -> nn.Module:
+        """The network as inference runs it: its ``torch.compile`` wrapper when asked for,
+        else on a CPU a copy with fused convolutions (:mod:`pydeblur.nets.fusion`), else
+        the network itself. Wrapper and copy are made once and remade when the weights change.
+        """
         if not isinstance(self.compile, bool):
             raise TypeError(f"compile must be True or False, got {self.compile!r}.")
-        if not self.compile:
+        if self.compile:
+            cached = getattr(self, "_compiled", None)
+            if cached is None or cached[0] is not self.model_:
+                self._compiled = (self.model_, torch.compile(self.model_))
+            return self._compiled[1]
+        if not fused_convolutions_available(device):
             return self.model_
-        cached = getattr(self, "_compiled", None)
-        if cached is None or cached[0] is not self.model_:
-            self._compiled = (self.model_, torch.compile(self.model_))
-        return self._compiled[1]
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        key = (dtype, [(p.data_ptr(), p._version) for p in self.model_.parameters()])
+        cached = getattr(self, "_fused", None)
+        if cached is None or cached[0] is not self.model_ or cached[1] != key:
+            self._fused = (self.model_, key, fuse_for_inference(self.model_, dtype))
+        return self._fused[2]
 
     def _restore_one(self, image):
         device = self._device()
         precision = resolve_precision(self.precision, device)
-        return restore_image(self._inference_model(), image, multiple=self.pad_multiple, device=device,
-                             precision=precision, tile=self.tile, overlap=self.tile_overlap,
+        return restore_image(self._inference_model(device, precision), image, multiple=self.pad_multiple,
+                             device=device, precision=precision, tile=self.tile, overlap=self.tile_overlap,
                              batch_size=self.tile_batch, channels_last=True)
 
     # -- training -----------------------------------------------------------------
