@@ -8,13 +8,15 @@ PSF. PSNR / SSIM after the best integer shift within 10 px, 15 px border, for al
 
 Speed: megapixels per second of ``restore`` on a 1280x720 float frame for each
 architecture (small and paper size) with ``precision="auto"`` (bf16 + channels-last
-here) and the default tiling (512 px tiles, 32 px overlap: six tiles of 448x376), eager
-and with ``compile=True``, against a plain fp32 eager forward of the same network on the
-whole frame (no tiling, no channels-last), all in one run. Weights do not change speed,
-so untrained networks are timed.
+here) and the default tiling (1024 px tiles, 32 px overlap: two tiles of 656x720), eager
+(with the fused convolutions of pydeblur.nets.fusion) and with ``compile=True``, against
+a plain fp32 eager forward of the same network on the whole frame (no tiling, no
+channels-last, no fusion), all in one run: the three are timed in turn, round after
+round, and each keeps its best round, so a slow spell of the shared machine hits all
+three. Weights do not change speed, so untrained networks are timed.
 
 Memory: peak RSS growth (VmHWM reset just before) restoring a 4000x3000 RGB image through
-512 px tiles.
+the default 1024 px tiles.
 
     python benchmarks/nets.py [BSDS_ROOT] [--quick] [--quality] [--speed] [--memory]
 
@@ -126,7 +128,7 @@ def _speed_row(name, cls, size, frame):
     compiled = _untrained(cls, size, precision="auto", compile=True)
     compiled.model_.load_state_dict(net.model_.state_dict())
     batch = torch.from_numpy(frame.transpose(2, 0, 1).copy())[None]
-    repeat = 1 if (QUICK or size == "paper") else 3
+    repeat = 1 if QUICK else 2 if size == "paper" else 4
 
     def plain():
         with torch.inference_mode():
@@ -153,7 +155,7 @@ def _timed(func):
 MEMORY_CODE = PEAK_RSS_CODE + """
 import numpy as np
 from pydeblur.nets import {cls}
-net = {cls}(size="small")
+net = {cls}(size="{size}")
 net.config_ = net._config()
 net.model_ = net._build(net.config_).eval()
 image = np.full((3000, 4000, 3), 0.5, dtype=np.float32)  # no temporaries before the baseline
@@ -166,10 +168,14 @@ print((rss_kb("VmHWM") - before) / 1024)
 def memory():
     rows = []
     for cls in ("SRNDeblur", "DeepDeblur", "DeblurGAN"):
-        out = subprocess.run([sys.executable, "-c", MEMORY_CODE.format(cls=cls)], capture_output=True,
-                             text=True, check=True).stdout.split()
-        rows.append((cls, f"{float(out[-1]):.0f}"))
-    return markdown_table(["network (small, tile 512)", "peak growth over the loaded image (MB)"], rows)
+        row = [cls]
+        for size in ("small", "paper"):
+            out = subprocess.run([sys.executable, "-c", MEMORY_CODE.format(cls=cls, size=size)],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            row.append(f"{float(out[-1]):.0f}")
+        rows.append(row)
+    header = ["network (default 1024 px tiles)", "small: peak growth over the image (MB)", "paper (MB)"]
+    return markdown_table(header, rows)
 
 
 SECTIONS = {

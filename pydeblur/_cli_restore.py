@@ -172,7 +172,7 @@ def add_parser(commands) -> None:
     p.add_argument("--psf-size", type=int, help="blind: odd side of the kernel to estimate (default 31)")
     p.add_argument("--prior", choices=("l0", "l0_text", "dark_channel", "learned"), help="blind: image prior")
     p.add_argument("--weights", help="networks: shipped name or .safetensors file (default <method>-small)")
-    p.add_argument("--tile", type=int, help="networks: largest tile side, px (0: no tiling; default 512)")
+    p.add_argument("--tile", type=int, help="networks: largest tile side, px (0: no tiling; default 1024)")
     p.add_argument("--device", help="networks: cpu, cuda, cuda:1 ...")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="networks: inference precision")
     p.add_argument("--compile", action="store_const", const=True,

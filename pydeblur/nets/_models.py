@@ -59,7 +59,7 @@ class SRNDeblur(NetDeblurrer):
     architecture = "srn"
     sizes = SRN_SIZES
 
-    def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
+    def __init__(self, *, size="small", precision="auto", device=None, tile=1024, tile_overlap=32,
                  tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
                  crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
                  warm_start=False, progress=True, seed=0):
@@ -79,7 +79,7 @@ class DeepDeblur(NetDeblurrer):
     architecture = "deepdeblur"
     sizes = DEEPDEBLUR_SIZES
 
-    def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
+    def __init__(self, *, size="small", precision="auto", device=None, tile=1024, tile_overlap=32,
                  tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
                  crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
                  warm_start=False, progress=True, seed=0, adversarial_weight=0.0):
@@ -121,7 +121,7 @@ class DeblurGAN(NetDeblurrer):
     architecture = "deblurgan"
     sizes = DEBLURGAN_SIZES
 
-    def __init__(self, *, size="small", precision="auto", device=None, tile=512, tile_overlap=32,
+    def __init__(self, *, size="small", precision="auto", device=None, tile=1024, tile_overlap=32,
                  tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
                  crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
                  warm_start=False, progress=True, seed=0, n_critic=5, gp_weight=10.0,
