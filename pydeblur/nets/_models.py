@@ -25,14 +25,14 @@ _COMMON_DOC = """
     tile, tile_overlap, tile_batch : int
         Inference on images larger than ``tile`` pixels runs in the fewest tiles of at
         most ``tile`` pixels that overlap by at least ``tile_overlap`` (``tile=None``
-        never tiles), ``tile_batch`` tiles per forward pass.
+        never tiles), ``tile_batch`` tiles per forward pass. The default 1024 keeps a
+        4000x3000 image under 1.2 GB of working memory with every network here.
     compile : bool
-        Run inference through ``torch.compile``, which fuses the elementwise layers
-        (normalisation, padding, activations) into generated kernels: the first call
-        at a new image (or tile) size compiles, 10-40 s on a 2-core CPU; later calls
-        of that size took 0.5-1.3x the eager bf16 time here (SRN gains most; the
-        conv-bound paper-size DeepDeblur and DeblurGAN do not gain). Worth it for folders, video
-        frames or tiled large images; leave it off for a single small image.
+        Run inference through ``torch.compile``, which generates fused kernels for the
+        elementwise layers: the first call at a new image (or tile) size compiles,
+        10-70 s on a 2-core CPU. Without it, CPU inference already runs the
+        convolutions fused with their ReLU and skip additions
+        (:mod:`pydeblur.nets.fusion`), and compiling gained little more here (README).
     epochs, steps_per_epoch, batch_size, crop_size, lr, grad_clip : training schedule
         Adam at ``lr`` with a cosine decay to lr/10, gradient norm clipped at
         ``grad_clip`` (0 disables).
