@@ -18,10 +18,14 @@ three. Weights do not change speed, so untrained networks are timed.
 Memory: peak RSS growth (VmHWM reset just before) restoring a 4000x3000 RGB image through
 the default 1024 px tiles.
 
-    python benchmarks/nets.py [BSDS_ROOT] [--quick] [--quality] [--speed] [--memory]
+Training (only with --training): seconds per optimisation step with ``precision="auto"``
+at the shipped networks' settings (batch 8, 128x128 crops; DeblurGAN with 5 critic steps
+per generator step), small and paper size; the first epoch is a warm-up.
 
-(no section flag runs all three into results/nets.md; with flags, only those sections
-run, into results/nets_<sections>.md.)
+    python benchmarks/nets.py [BSDS_ROOT] [--quick] [--quality] [--speed] [--memory] [--training]
+
+(no section flag runs quality, speed and memory into results/nets.md; with flags, only
+those sections run, into results/nets_<sections>.md.)
 """
 
 import subprocess
@@ -33,7 +37,7 @@ import numpy as np
 import torch
 from _common import PEAK_RSS_CODE, markdown_table, report
 
-from pydeblur import psf
+from pydeblur import psf, sample_image
 from pydeblur.blind import blind_deconvolve
 from pydeblur.io import imread, list_images
 from pydeblur.metrics import psnr_upto_shift, ssim_upto_shift
@@ -178,18 +182,35 @@ def memory():
     return markdown_table(header, rows)
 
 
+def training_speed():
+    sharp = sample_image("astronaut")
+    blurry = np.clip(sharp + 0.02, 0, 1).astype(np.float32)  # content does not change speed
+    steps = 1 if QUICK else 3
+    rows = []
+    for name, cls in CLASSES.items():
+        for size in ("small", "paper"):
+            net = cls(size=size, precision="auto", epochs=2, steps_per_epoch=steps, batch_size=8,
+                      crop_size=128, progress=False).fit(blurry, sharp)
+            seconds = net.history_[-1]["seconds"] / steps
+            rows.append((name, size, f"{seconds:.2f}", f"{3600 / seconds:.0f}"))
+    return markdown_table(["network", "size", "s / step (auto)", "steps / hour"], rows)
+
+
 SECTIONS = {
     "quality": ("### Quality: BSDS val, trajectory blur <= 21 px, 1 % noise\n", quality),
     "speed": ("### Speed: 1280x720 frame, 2 CPU cores (auto = bf16 + channels-last here)\n", throughput),
     "memory": ("### Memory: 4000x3000 RGB through tiles\n", memory),
+    "training": ("### Training step: batch 8, 128x128 crops, 2 CPU cores\n", training_speed),
 }
+DEFAULT_SECTIONS = ("quality", "speed", "memory")
 
 
 def main():
-    chosen = [name for name in SECTIONS if f"--{name}" in sys.argv] or list(SECTIONS)
+    chosen = [name for name in SECTIONS if f"--{name}" in sys.argv] or list(DEFAULT_SECTIONS)
     parts = [f"{SECTIONS[name][0]}\n{SECTIONS[name][1]()}\n" for name in chosen]
-    command = "python benchmarks/nets.py" + "".join(f" --{n}" for n in chosen if len(chosen) < len(SECTIONS))
-    report("nets" if len(chosen) == len(SECTIONS) else "nets_" + "_".join(chosen), "Deep networks",
+    default = tuple(chosen) == DEFAULT_SECTIONS
+    command = "python benchmarks/nets.py" + "".join("" if default else f" --{n}" for n in chosen)
+    report("nets" if default else "nets_" + "_".join(chosen), "Deep networks",
            "\n".join(parts), command)
 
 
