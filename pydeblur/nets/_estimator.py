@@ -178,7 +178,8 @@ class NetDeblurrer(BaseDeblurrer):
     def _inference_model(self, device, precision) -> nn.Module:
         """The network as inference runs it: its ``torch.compile`` wrapper when asked for,
         else on a CPU a copy with fused convolutions (:mod:`pydeblur.nets.fusion`), else
-        the network itself. Wrapper and copy are made once and remade when the weights change.
+        the network itself. The wrapper is made once per network (it reads the live weights);
+        the copy holds its own, so it is remade whenever a weight changes.
         """
         if not isinstance(self.compile, bool):
             raise TypeError(f"compile must be True or False, got {self.compile!r}.")
