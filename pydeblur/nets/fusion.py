@@ -34,8 +34,8 @@ class FusedConv(nn.Module):
 
     def __init__(self, conv: nn.Conv2d, dtype: torch.dtype, *, relu: bool = False):
         super().__init__()
-        if conv.padding_mode != "zeros" or isinstance(conv.padding, str):
-            raise ValueError(f"only zero-padded convolutions with explicit padding fuse; got {conv}.")
+        if not _fusable(conv):
+            raise ValueError(f"only zero-padded nn.Conv2d layers with explicit padding fuse; got {conv}.")
         weight = conv.weight.detach().to(dtype).contiguous(memory_format=torch.channels_last)
         self.register_buffer("weight", weight)
         self.register_buffer("bias", None if conv.bias is None else conv.bias.detach().to(dtype))
