@@ -188,9 +188,9 @@ class NetDeblurrer(BaseDeblurrer):
             if cached is None or cached[0] is not self.model_:
                 self._compiled = (self.model_, torch.compile(self.model_))
             return self._compiled[1]
-        if not fused_convolutions_available(device):
-            return self.model_
         dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        if not fused_convolutions_available(device, dtype):
+            return self.model_
         key = (dtype, [(p.data_ptr(), p._version) for p in self.model_.parameters()])
         cached = getattr(self, "_fused", None)
         if cached is None or cached[0] is not self.model_ or cached[1] != key:

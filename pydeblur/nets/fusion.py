@@ -19,10 +19,16 @@ from ._blocks import ResBlock
 from ._torch import nn, torch
 
 
-def fused_convolutions_available(device: torch.device) -> bool:
-    """Whether this PyTorch build runs oneDNN's fused convolutions on ``device`` (CPU only)."""
-    return (device.type == "cpu" and torch.backends.mkldnn.is_available()
-            and hasattr(torch.ops.mkldnn, "_convolution_pointwise"))
+def fused_convolutions_available(device: torch.device, dtype: torch.dtype = torch.float32) -> bool:
+    """Whether this PyTorch build and CPU run oneDNN's fused convolutions in ``dtype`` on ``device``.
+
+    CPU only. bf16 needs oneDNN's bf16 kernels, which need AVX512-BW/VL/DQ or AVX-NE-CONVERT;
+    on other CPUs (an AVX2-only EPYC, say) bf16 inference runs unfused under autocast.
+    """
+    if not (device.type == "cpu" and torch.backends.mkldnn.is_available()
+            and hasattr(torch.ops.mkldnn, "_convolution_pointwise")):
+        return False
+    return dtype != torch.bfloat16 or bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 class FusedConv(nn.Module):
