@@ -8,6 +8,7 @@ half-written file. Nothing is overwritten unless ``overwrite=True`` is passed.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -21,6 +22,8 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
+#: Names of write_bytes_atomic's temporary files: ``.<name>.<mkstemp's 8 characters>.tmp``.
+_TEMPORARY = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
 
 
 def _suffix(path: Path) -> str:
@@ -175,6 +178,50 @@ def write_bytes_atomic(path, data: bytes, *, overwrite: bool = False) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def contained_path(root, relative) -> Path:
+    """``root / relative``, refused unless it stays inside ``root`` without passing a symlink.
+
+    Commands that write many files into an output folder build every destination with
+    this, so a symlink planted inside the folder (``ln -s /elsewhere OUT/seq``) or a
+    ``..`` in a name cannot send a write outside it. Parts that do not exist yet are fine.
+
+    Raises
+    ------
+    ValueError
+        ``relative`` is absolute, climbs out with ``..``, or a part of it below ``root``
+        is a symlink.
+    """
+    root = Path(root)
+    relative = Path(relative)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise ValueError(f"{relative} is not a path inside {root}.")
+    current = root
+    for part in relative.parts:
+        current = current / part
+        if current.is_symlink():
+            raise ValueError(
+                f"{current} is a symlink; pydeblur does not write through links it did not make. "
+                "Remove it, or choose another output folder."
+            )
+    return current
+
+
+def remove_stale_temporaries(folder) -> list[Path]:
+    """Delete the temporary files that an interrupted :func:`write_bytes_atomic` left below ``folder``.
+
+    Only names of the form ``.<name>.<random>.tmp`` are removed, and symlinks are never
+    followed; returns what was removed.
+    """
+    removed = []
+    for dirpath, _dirnames, filenames in os.walk(folder):  # os.walk does not follow symlinks
+        for filename in filenames:
+            candidate = Path(dirpath) / filename
+            if _TEMPORARY.fullmatch(filename) and not candidate.is_symlink():
+                candidate.unlink(missing_ok=True)
+                removed.append(candidate)
+    return removed
 
 
 def imwrite(path, image, *, bit_depth: int = 8, quality=None, overwrite: bool = False) -> Path:

@@ -10,8 +10,8 @@ from contract import check_deblurrer  # noqa: E402
 from pydeblur import sample_image  # noqa: E402
 from pydeblur.base import NotFittedError  # noqa: E402
 from pydeblur.nets import DeblurGAN, DeepDeblur, SRNDeblur, SyntheticBlurDataset  # noqa: E402
-from pydeblur.nets.inference import restore_image  # noqa: E402
 from pydeblur.nets.fusion import fused_convolutions_available  # noqa: E402
+from pydeblur.nets.inference import restore_image  # noqa: E402
 from pydeblur.nets.precision import fast_bf16_available, resolve_device, resolve_precision  # noqa: E402
 from pydeblur.nets.weights import shipped_names  # noqa: E402
 

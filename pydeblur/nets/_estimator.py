@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import time
@@ -11,16 +12,16 @@ from pathlib import Path
 import numpy as np
 
 from ..base import BaseDeblurrer
+from ..io import write_bytes_atomic
 from ._blocks import deepen
 from ._torch import nn, torch
+from .checkpoint import CHECKPOINT_NAME, LEGACY_CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from .data import PairDataset
 from .fusion import fuse_for_inference, fused_convolutions_available
 from .inference import restore_image
 from .losses import multiscale_content_loss
 from .precision import autocast, resolve_device, resolve_precision
 from .weights import load_into, load_weights, resolve_weights_path, save_weights
-
-CHECKPOINT_NAME = "checkpoint.pt"
 
 
 def _distributed():
@@ -123,13 +124,15 @@ class NetDeblurrer(BaseDeblurrer):
         return save_weights(path, self.model_, config=self.config_, record=full_record, overwrite=overwrite,
                             dtype=dtype)
 
-    def export_onnx(self, path, *, example_size=(256, 256), opset: int = 17, check: bool = True):
+    def export_onnx(self, path, *, example_size=(256, 256), opset: int = 17, check: bool = True,
+                    overwrite: bool = False):
         """Export the fitted network to ONNX (finest output; any batch, height and width).
 
         Parameters
         ----------
         path : str or os.PathLike
-            Destination ``.onnx`` file (written atomically).
+            Destination ``.onnx`` file, written atomically through a uniquely named temporary
+            file in its folder (a symlink at ``path`` is replaced, never followed).
         example_size : (int, int)
             Height and width traced; multiples of :attr:`pad_multiple`.
         opset : int
@@ -137,6 +140,8 @@ class NetDeblurrer(BaseDeblurrer):
         check : bool
             Run the exported graph with onnxruntime on a different size and compare it
             with the torch output (fp32).
+        overwrite : bool
+            Replace an existing file; without it an existing ``path`` is a FileExistsError.
 
         Returns
         -------
@@ -152,15 +157,14 @@ class NetDeblurrer(BaseDeblurrer):
             raise ValueError(f"example_size {example_size} must be multiples of {self.pad_multiple}.")
         model = _FinestOutput(self.model_).to("cpu").eval()
         example = torch.rand(1, 3, *example_size)
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
         axes = {0: "batch", 2: "height", 3: "width"}
+        buffer = io.BytesIO()
         with warnings.catch_warnings():  # the exporter's own deprecation and tracer notices
             warnings.simplefilter("ignore")
-            torch.onnx.export(model, (example,), str(tmp), dynamo=False, opset_version=opset,
+            torch.onnx.export(model, (example,), buffer, dynamo=False, opset_version=opset,
                               input_names=["blurry"], output_names=["sharp"],
                               dynamic_axes={"blurry": axes, "sharp": axes})
-        tmp.replace(path)
+        path = write_bytes_atomic(path, buffer.getvalue(), overwrite=overwrite)
         self.model_.to(self._device())
         if not check:
             return None
@@ -282,8 +286,13 @@ class NetDeblurrer(BaseDeblurrer):
                       for name, opt in optimizers.items()}
         history, start_epoch = [], 0
         checkpoint = Path(self.checkpoint_dir) / CHECKPOINT_NAME if self.checkpoint_dir else None
+        if checkpoint is not None and self.resume and (checkpoint.parent / LEGACY_CHECKPOINT_NAME).exists():
+            raise ValueError(
+                f"{checkpoint.parent / LEGACY_CHECKPOINT_NAME} is a pickled checkpoint, which pydeblur no "
+                "longer reads (unpickling a file can run any code in it). Delete it, or use another "
+                "checkpoint_dir; checkpoints are now written as " + CHECKPOINT_NAME + ".")
         if checkpoint is not None and self.resume and checkpoint.exists():
-            state = torch.load(checkpoint, map_location=device, weights_only=False)
+            state = load_checkpoint(checkpoint, device=device)
             if state["config"] != config:
                 raise ValueError(f"{checkpoint} was written for {state['config']}, not {config}; "
                                  "use another checkpoint_dir or resume=False.")
@@ -331,13 +340,10 @@ class NetDeblurrer(BaseDeblurrer):
                 print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                for k, v in entry.items()), flush=True)
             if checkpoint is not None and rank == 0:
-                checkpoint.parent.mkdir(parents=True, exist_ok=True)
-                tmp = checkpoint.with_suffix(".tmp")
-                torch.save({"model": model.state_dict(), "config": config, "epoch": epoch + 1,
-                            "history": history,
-                            "optimizers": {n: o.state_dict() for n, o in optimizers.items()},
-                            "schedulers": {n: s.state_dict() for n, s in schedulers.items()}}, tmp)
-                tmp.replace(checkpoint)
+                save_checkpoint(checkpoint, {
+                    "model": model.state_dict(), "config": config, "epoch": epoch + 1, "history": history,
+                    "optimizers": {n: o.state_dict() for n, o in optimizers.items()},
+                    "schedulers": {n: s.state_dict() for n, s in schedulers.items()}})
         self.model_ = model.eval()
         self.config_ = config
         self.history_ = history

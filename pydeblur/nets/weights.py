@@ -94,8 +94,3 @@ def load_into(model, state: dict, path) -> None:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         raise ValueError(f"{path} does not match this network's architecture: {str(error)[:300]}") from None
-
-
-def torch_load_checkpoint(path):
-    """Load a training checkpoint written by :func:`torch.save` (tensors and plain data only)."""
-    return torch.load(path, map_location="cpu", weights_only=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import psf as psf_module
-from ..io import imread, imwrite, list_images, write_bytes_atomic
+from ..io import contained_path, imread, imwrite, list_images, remove_stale_temporaries, write_bytes_atomic
 from ._pipeline import degrade
 from ._sampler import PSFSampler
 
@@ -27,6 +27,33 @@ def _check_folders(sharp_dir: Path, out_dir: Path) -> None:
             f"OUT_DIR {out_dir} and SHARP_DIR {sharp_dir} overlap; pydeblur never writes into "
             "the input folder. Choose an output folder outside it."
         )
+
+
+def _pair_names(sharp_dir: Path, sources: list[Path]) -> dict[Path, tuple[str, str]]:
+    """``(seq, stem)`` of every source: one folder level (nested folders joined by '__'), unique.
+
+    ``find_pairs`` reads ``OUT/<seq>/blur/*.png``, so nested folders are flattened into
+    one ``<seq>`` name. Two sources with the same stem in one ``<seq>`` (``a.png`` and
+    ``a.jpg``) keep their suffix in the name (``a-png``, ``a-jpg``); top-level photos
+    go to ``<SHARP_DIR's name>-top`` when a subfolder has SHARP_DIR's name.
+    """
+    nested = {source: "__".join(source.relative_to(sharp_dir).parent.parts) for source in sources}
+    top = sharp_dir.resolve().name
+    if top in nested.values():  # a subfolder named like SHARP_DIR itself
+        top += "-top"
+    keys = {source: (seq or top, source.stem) for source, seq in nested.items()}
+    counts: dict = {}
+    for key in keys.values():
+        counts[key] = counts.get(key, 0) + 1
+    names = {source: (seq, f"{stem}-{source.suffix[1:].lower()}" if counts[(seq, stem)] > 1 else stem)
+             for source, (seq, stem) in keys.items()}
+    seen: dict = {}
+    for source, key in names.items():
+        if key in seen:
+            raise ValueError(f"{seen[key]} and {source} would both be written as {key[0]}/*/{key[1]}_<k>; "
+                             "rename one of them.")
+        seen[key] = source
+    return names
 
 
 def _pair_seed(seed: int, relative: str, k: int) -> np.random.SeedSequence:
@@ -51,8 +78,12 @@ def synthesize_folder(sharp_dir, out_dir, *, per_image: int = 1, seed: int = 0, 
     For every image ``SHARP_DIR/<sub>/<name>.<ext>`` and copy ``k`` it writes
     ``OUT_DIR/<seq>/blur/<name>_<k>.png``, ``.../sharp/<name>_<k>.png`` (cropped to
     match a 'valid' blur), the kernel as ``.../kernel/<name>_<k>.npy`` and ``.png``,
-    and ``.../meta/<name>_<k>.json``; ``<seq>`` is ``<sub>`` (SHARP_DIR's own name for
-    top-level images). ``OUT_DIR/manifest.json`` lists every pair at the end.
+    and ``.../meta/<name>_<k>.json``; ``<seq>`` is ``<sub>`` with nested folders joined
+    by ``__`` (SHARP_DIR's own name for top-level images), and ``<name>`` gains its
+    suffix (``a-png``) when two photos of one folder share a stem. ``OUT_DIR/manifest.json``
+    lists every pair at the end. Every write stays inside OUT_DIR: a symlink inside it is
+    refused, not followed. An OUT_DIR that holds files but no ``synth_config.json`` is
+    refused, so nothing that synth did not make is overwritten.
 
     Each pair's randomness depends only on ``seed``, the file's relative path and
     ``k``, so a run is reproducible and can be resumed: pairs whose meta file exists
@@ -99,7 +130,12 @@ def synthesize_folder(sharp_dir, out_dir, *, per_image: int = 1, seed: int = 0, 
         "sampler": {"families": list(sampler.families), "max_size": sampler.max_size,
                     "weights": None if sampler.weights is None else list(sampler.weights)},
     }
-    config_path = out_dir / CONFIG_NAME
+    config_path = contained_path(out_dir, CONFIG_NAME)
+    if not config_path.exists() and out_dir.is_dir() and any(out_dir.iterdir()):
+        raise FileExistsError(
+            f"OUT_DIR {out_dir} is not empty and was not made by pydeblur synth (no {CONFIG_NAME}); "
+            "its files could be overwritten. Choose a new or empty folder."
+        )
     if config_path.exists():
         previous = json.loads(config_path.read_text())
         if previous != json.loads(json.dumps(settings)):
@@ -107,17 +143,18 @@ def synthesize_folder(sharp_dir, out_dir, *, per_image: int = 1, seed: int = 0, 
                 f"{out_dir} holds pairs made with other settings ({config_path}); "
                 "use a new OUT_DIR or the same settings to resume."
             )
+        remove_stale_temporaries(out_dir)
     else:
         write_bytes_atomic(config_path, json.dumps(settings, indent=2).encode())
 
     manifest = []
+    names = _pair_names(sharp_dir, sources)
     jobs = [(source, k) for source in sources for k in range(per_image)]
     for source, k in tqdm(jobs, desc="synth", unit="pair", disable=not progress):
         relative = source.relative_to(sharp_dir)
-        seq = relative.parent.as_posix() if relative.parent != Path(".") else sharp_dir.resolve().name
-        name = f"{source.stem}_{k}"
-        folder = out_dir / seq
-        meta_path = folder / "meta" / f"{name}.json"
+        seq, stem = names[source]
+        name = f"{stem}_{k}"
+        meta_path = contained_path(out_dir, f"{seq}/meta/{name}.json")
         if meta_path.exists():
             manifest.append(json.loads(meta_path.read_text()))
             continue
@@ -133,16 +170,17 @@ def synthesize_folder(sharp_dir, out_dir, *, per_image: int = 1, seed: int = 0, 
         files["kernel"] = f"{seq}/kernel/{name}.npy"
         files["kernel_image"] = f"{seq}/kernel/{name}.png"
         # Overwrite is safe here: a pair without its meta file is an unfinished pair.
-        imwrite(out_dir / files["blur"], blurry, bit_depth=bit_depth, overwrite=True)
-        imwrite(out_dir / files["sharp"], target, bit_depth=bit_depth, overwrite=True)
+        imwrite(contained_path(out_dir, files["blur"]), blurry, bit_depth=bit_depth, overwrite=True)
+        imwrite(contained_path(out_dir, files["sharp"]), target, bit_depth=bit_depth, overwrite=True)
         buffer = io.BytesIO()
         np.save(buffer, kernel)
-        write_bytes_atomic(out_dir / files["kernel"], buffer.getvalue(), overwrite=True)
-        imwrite(out_dir / files["kernel_image"], psf_module.to_image(kernel, scale=4), overwrite=True)
+        write_bytes_atomic(contained_path(out_dir, files["kernel"]), buffer.getvalue(), overwrite=True)
+        imwrite(contained_path(out_dir, files["kernel_image"]), psf_module.to_image(kernel, scale=4),
+                overwrite=True)
         entry = {"source": relative.as_posix(), "copy": k, "files": files, **meta}
         write_bytes_atomic(meta_path, json.dumps(entry, default=_to_json, indent=1).encode(),
                            overwrite=True)
         manifest.append(entry)
-    write_bytes_atomic(out_dir / MANIFEST_NAME,
+    write_bytes_atomic(contained_path(out_dir, MANIFEST_NAME),
                        json.dumps(manifest, default=_to_json, indent=1).encode(), overwrite=True)
     return manifest

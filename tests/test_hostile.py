@@ -1,0 +1,184 @@
+"""Hostile and careless input: planted files, symlinks, name collisions, interrupted writes."""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+from conftest import smooth_image
+
+from pydeblur.datasets import find_pairs
+from pydeblur.io import contained_path, imwrite, remove_stale_temporaries, write_bytes_atomic
+from pydeblur.synth import PSFSampler, synthesize_folder
+
+
+class _RunsCode:
+    """Unpickling this object creates the file named by ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _sharp_folder(root, names):
+    for i, name in enumerate(names):
+        imwrite(root / name, smooth_image((48, 52, 3), np.float32, seed=i))
+    return root
+
+
+# -- training checkpoints ------------------------------------------------------------
+@pytest.fixture
+def tiny_srn():
+    pytest.importorskip("torch")
+    from pydeblur.nets import SRNDeblur
+
+    def make(**params):
+        return SRNDeblur(**{"epochs": 1, "steps_per_epoch": 1, "batch_size": 1, "crop_size": 32,
+                            "progress": False, **params})
+
+    return make
+
+
+def _pair():
+    sharp = smooth_image((64, 64, 3), np.float32)
+    return np.clip(sharp * 0.9, 0, 1).astype(np.float32), sharp
+
+
+def test_a_planted_pickle_checkpoint_is_never_unpickled(tmp_path, tiny_srn):
+    marker = tmp_path / "code-ran"
+    (tmp_path / "checkpoint.pt").write_bytes(pickle.dumps(_RunsCode(str(marker))))
+    with pytest.raises(ValueError, match="pickled checkpoint"):
+        tiny_srn(checkpoint_dir=tmp_path).fit(*_pair())
+    assert not marker.exists()
+
+
+def test_a_planted_or_corrupt_checkpoint_is_a_clear_error(tmp_path, tiny_srn):
+    marker = tmp_path / "code-ran"
+    (tmp_path / "checkpoint.safetensors").write_bytes(pickle.dumps(_RunsCode(str(marker))))
+    with pytest.raises(ValueError, match="not a readable pydeblur checkpoint"):
+        tiny_srn(checkpoint_dir=tmp_path).fit(*_pair())
+    assert not marker.exists()
+
+
+def test_checkpoints_never_write_through_symlinks(tmp_path, tiny_srn):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep")
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    for name in ("checkpoint.safetensors", "checkpoint.tmp", ".checkpoint.safetensors.tmp"):
+        os.symlink(target, ckpt / name)
+    with pytest.raises(ValueError, match="not a readable pydeblur checkpoint"):  # resuming reads it
+        tiny_srn(checkpoint_dir=ckpt).fit(*_pair())
+    net = tiny_srn(checkpoint_dir=ckpt, resume=False).fit(*_pair())
+    assert target.read_text() == "keep"
+    assert not (ckpt / "checkpoint.safetensors").is_symlink()
+    resumed = tiny_srn(checkpoint_dir=ckpt, epochs=2).fit(*_pair())  # and it reads back
+    assert resumed.history_[0] == net.history_[0] and len(resumed.history_) == 2
+
+
+def test_checkpoint_round_trip_keeps_structure(tmp_path):
+    torch = pytest.importorskip("torch")
+    from pydeblur.nets.checkpoint import load_checkpoint, save_checkpoint
+
+    state = {"model": {"w": torch.arange(6.0).reshape(2, 3)}, "epoch": 3, "betas": (0.9, 0.999),
+             "optim": {"state": {0: {"step": torch.tensor(5.0)}}, "groups": [{"params": [0], "lr": 1e-3}]},
+             "history": [{"loss": 0.5, "note": None}]}
+    path = save_checkpoint(tmp_path / "c.safetensors", state)
+    back = load_checkpoint(path)
+    assert back["epoch"] == 3 and back["betas"] == (0.9, 0.999) and back["history"] == state["history"]
+    assert list(back["optim"]["state"]) == [0] and float(back["optim"]["state"][0]["step"]) == 5.0
+    assert torch.equal(back["model"]["w"], state["model"]["w"])
+    with pytest.raises(TypeError, match="cannot store"):
+        save_checkpoint(tmp_path / "d.safetensors", {"f": object()})
+
+
+def test_onnx_export_replaces_a_symlink_and_refuses_to_overwrite(tmp_path, tiny_srn):
+    pytest.importorskip("onnxruntime")
+    target = tmp_path / "precious.txt"
+    target.write_text("keep")
+    net = tiny_srn().fit(*_pair())
+    os.symlink(target, tmp_path / ".net.onnx.tmp")  # the old fixed temporary name
+    net.export_onnx(tmp_path / "net.onnx", example_size=(64, 64), check=False)
+    assert target.read_text() == "keep" and (tmp_path / "net.onnx").stat().st_size > 1000
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        net.export_onnx(tmp_path / "net.onnx", example_size=(64, 64), check=False)
+
+
+# -- writing into output folders -----------------------------------------------------
+def test_contained_path_refuses_links_and_escapes(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(elsewhere, out / "seq")
+    with pytest.raises(ValueError, match="symlink"):
+        contained_path(out, "seq/blur/a.png")
+    with pytest.raises(ValueError, match="not a path inside"):
+        contained_path(out, "../elsewhere/a.png")
+    assert contained_path(out, "new/blur/a.png") == out / "new" / "blur" / "a.png"
+
+
+def test_synth_never_writes_through_a_planted_folder_symlink(tmp_path):
+    sharp = _sharp_folder(tmp_path / "photos", ["a.png"])
+    out = tmp_path / "out"
+    synthesize_folder(sharp, out, progress=False, sampler=PSFSampler(max_size=7))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / "photos" / "meta" / "a_0.json").unlink()  # the pair is redone on the next run...
+    for child in (out / "photos").iterdir():  # ...into a folder now swapped for a link
+        for f in child.iterdir():
+            f.unlink()
+        child.rmdir()
+    (out / "photos").rmdir()
+    os.symlink(elsewhere, out / "photos")
+    with pytest.raises(ValueError, match="symlink"):
+        synthesize_folder(sharp, out, progress=False, sampler=PSFSampler(max_size=7))
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_synth_refuses_a_folder_it_did_not_make(tmp_path):
+    sharp = _sharp_folder(tmp_path / "photos", ["a.png"])
+    out = tmp_path / "out"
+    imwrite(out / "photos" / "blur" / "a_0.png", np.zeros((8, 8)))
+    before = (out / "photos" / "blur" / "a_0.png").read_bytes()
+    with pytest.raises(FileExistsError, match="not made by pydeblur synth"):
+        synthesize_folder(sharp, out, progress=False, sampler=PSFSampler(max_size=7))
+    assert (out / "photos" / "blur" / "a_0.png").read_bytes() == before
+
+
+def test_synth_keeps_every_photo_when_names_collide_and_flattens_nested_folders(tmp_path):
+    sharp = _sharp_folder(tmp_path / "S", ["a.png", "a.jpg", "x.png", "S/x.png", "deep/er/y.png"])
+    out = tmp_path / "out"
+    manifest = synthesize_folder(sharp, out, progress=False, sampler=PSFSampler(max_size=7))
+    blurs = [e["files"]["blur"] for e in manifest]
+    assert len(manifest) == 5 and len(set(blurs)) == 5
+    assert sorted(blurs) == ["S-top/blur/a-jpg_0.png", "S-top/blur/a-png_0.png", "S-top/blur/x_0.png",
+                             "S/blur/x_0.png", "deep__er/blur/y_0.png"]
+    assert len(find_pairs(out)) == 5  # every pair in the layout the training reader reads
+
+
+def test_rerun_removes_temporaries_an_interrupted_run_left(tmp_path):
+    sharp = _sharp_folder(tmp_path / "photos", ["a.png"])
+    out = tmp_path / "out"
+    synthesize_folder(sharp, out, progress=False, sampler=PSFSampler(max_size=7))
+    stale = out / "photos" / "blur" / ".a_0.png.k3j_x9q2.tmp"  # as kill -9 leaves it
+    stale.write_bytes(b"partial")
+    user_file = out / "photos" / "notes.tmp"
+    user_file.write_text("mine")
+    synthesize_folder(sharp, out, progress=False, sampler=PSFSampler(max_size=7))
+    assert not stale.exists() and user_file.exists()
+
+
+def test_remove_stale_temporaries_does_not_follow_links(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / ".b.png.abcdefgh.tmp").write_bytes(b"theirs")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    os.symlink(elsewhere, folder / "link")
+    write_bytes_atomic(folder / "a.bin", b"x")
+    (folder / ".a.bin.ABCDEFGH.tmp").write_bytes(b"stale")
+    assert remove_stale_temporaries(folder) == [folder / ".a.bin.ABCDEFGH.tmp"]
+    assert (elsewhere / ".b.png.abcdefgh.tmp").exists()
