@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from pydeblur import blind_deconvolve, degrade, kernel_similarity, psf, psnr_upto_shift, sample_image
-from pydeblur._figures import montage
 from pydeblur.io import imwrite
+from pydeblur.viz import montage
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "examples-out")
 truth = psf.trajectory(25, length=30, rng=3)

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from pydeblur import degrade, hyper_laplacian, inverse, psf, psnr, richardson_lucy, sample_image, tv, wiener
-from pydeblur._figures import montage
 from pydeblur.io import imwrite
+from pydeblur.viz import montage
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "examples-out")
 kernel = psf.motion(21, 30)

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from pydeblur import psf
-from pydeblur._figures import montage
 from pydeblur.io import imwrite
+from pydeblur.viz import montage
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "examples-out")
 kernels = {

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from pydeblur import WienerDeblurrer, degrade, psf, sample_image
-from pydeblur._figures import montage
 from pydeblur.io import imread, imwrite, list_images
+from pydeblur.viz import montage
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "examples-out")
 kernel = psf.motion(15, 45)
@@ -24,7 +24,7 @@ for path, restored in zip(list_images(out / "blurry"), deblurrer.restore(images)
     imwrite(out / "restored_python" / path.name, restored, overwrite=True)
 
 # From the shell: the same folder, hyper-Laplacian, a JSON report for scripts.
-command = [sys.executable, "-m", "pydeblur.cli", "restore", str(out / "blurry"),
+command = [sys.executable, "-m", "pydeblur", "restore", str(out / "blurry"),
            "-o", str(out / "restored_cli"),
            "--method", "hyper-laplacian", "--psf", "motion:length=15,angle=45", "--overwrite", "--json"]
 print(subprocess.run(command, check=True, capture_output=True, text=True).stdout)

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 from pydeblur import sample_image
-from pydeblur._figures import montage
 from pydeblur.io import imread, imwrite
 from pydeblur.synth import PSFSampler, synthesize_folder
+from pydeblur.viz import montage
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "examples-out")
 photos = out / "sharp_photos"

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from pydeblur import SRNDeblur, degrade, psf, psnr, sample_image
-from pydeblur._figures import montage
 from pydeblur.io import imwrite
 from pydeblur.nets import SyntheticBlurDataset
 from pydeblur.synth import PSFSampler
+from pydeblur.viz import montage
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "examples-out")
 photos = out / "train_photos"

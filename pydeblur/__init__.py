@@ -1,7 +1,8 @@
 """pydeblur: classical-plus-learned image deconvolution.
 
 Public names are loaded lazily (PEP 562), so ``import pydeblur`` stays fast and never
-imports torch or compiles numba kernels.
+imports torch or compiles numba kernels. ``__init__.pyi`` states the same names for type
+checkers and IDEs (a test keeps the two in step).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ _EXPORTS = {
     "DeblurGAN": "pydeblur.nets",
 }
 _SUBMODULES = ("psf", "synth", "operators", "restoration", "blind", "nets", "methods", "metrics", "io",
-               "datasets", "base", "cli")
+               "datasets", "base", "viz", "cli")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 

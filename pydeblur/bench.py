@@ -151,13 +151,13 @@ def run_method(name: str, case: dict, *, blind_prior: str = "l0", networks=None)
 
     ``networks`` maps network names to loaded Deblurrers, so that weights are read once.
     """
-    from .methods import METHODS, make
+    from .methods import METHODS, make, psf_size_for
 
     kind = METHODS[name].kind
     if kind == "non-blind":
         deblurrer = make(name, psf=case["psf"], clip=True)
     elif kind == "blind":
-        deblurrer = make(name, psf_size=case["psf"].shape[0] + 4 | 1, prior=blind_prior, clip=True)
+        deblurrer = make(name, psf_size=psf_size_for(case["psf"].shape), prior=blind_prior, clip=True)
     else:
         deblurrer = (networks or {}).get(name) or make(name)
     start = time.perf_counter()
@@ -260,7 +260,7 @@ def write_plot(table, path: Path) -> Path:
 
 def crop_montage(case: dict, *, size: int = 96) -> np.ndarray:
     """Centre crops of the sharp, blurry and every restored image of one case, side by side."""
-    from ._figures import montage
+    from .viz import montage
 
     h, w = case["sharp"].shape[:2]
     top, left = (h - size) // 2, (w - size) // 2

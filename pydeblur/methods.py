@@ -42,6 +42,35 @@ METHODS = {
     "deblurgan": Method("pydeblur.nets", "DeblurGAN", False, "network"),
 }
 
+#: Image priors of blind kernel estimation (:func:`pydeblur.estimate_psf`'s ``prior``).
+PRIORS = ("l0", "l0_text", "dark_channel", "learned")
+#: Numeric precisions of the networks: 'auto' takes bf16 where the hardware runs it natively.
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def names(kind: str) -> tuple[str, ...]:
+    """Method names of one kind: 'non-blind', 'blind' or 'network'.
+
+    >>> names("network")
+    ('srn', 'deepdeblur', 'deblurgan')
+    """
+    kinds = {m.kind for m in METHODS.values()}
+    if kind not in kinds:
+        raise ValueError(f"kind must be one of {sorted(kinds)}, got {kind!r}.")
+    return tuple(name for name, method in METHODS.items() if method.kind == kind)
+
+
+def psf_size_for(kernel_shape) -> int:
+    """The kernel side to estimate for a blur about ``kernel_shape`` big: its side + 4, made odd.
+
+    A little margin around the true support lets the estimate move without being cut.
+
+    >>> psf_size_for((21, 21)), psf_size_for((20, 18))
+    (25, 25)
+    """
+    return int(max(kernel_shape[:2])) + 4 | 1
+
+
 _PSF_SPECS = {
     "gaussian": ("sigma", "size", "angle"),
     "defocus": ("radius", "size"),

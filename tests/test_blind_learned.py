@@ -7,7 +7,7 @@ pytest.importorskip("torch")
 
 from pydeblur import psf, sample_image
 from pydeblur.blind import estimate_psf
-from pydeblur.blind._learned import load_classifier, prior_gradient, train_classifier
+from pydeblur.nets.blur_classifier import load_classifier, prior_gradient, train_classifier
 from pydeblur.nets.weights import shipped_names
 from pydeblur.operators import convolve
 

@@ -65,7 +65,7 @@ def test_demo_writes_a_figure(tmp_path, capsys):
 
 
 def test_entry_point_runs_as_a_module():
-    result = subprocess.run([sys.executable, "-m", "pydeblur.cli", "--version"],
+    result = subprocess.run([sys.executable, "-m", "pydeblur", "--version"],
                             capture_output=True, text=True, check=True)
     assert result.stdout.startswith("pydeblur ")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tuning import maximize_log_scalar
 from .._validation import check_image
 from ..base import BaseDeblurrer, as_pairs, store_params
 from ..metrics import psnr
 from ..restoration import hyper_laplacian
-from ..restoration._tuning import maximize_log_scalar
 from ._estimate import estimate_psf
 
 

@@ -142,7 +142,7 @@ def _learned_gradient(prior, classifier):
         if classifier is not None:
             raise ValueError(f"classifier= applies to prior='learned' only, not {prior!r}.")
         return None
-    from ._learned import SHIPPED_NAME, load_classifier, prior_gradient
+    from ..nets.blur_classifier import SHIPPED_NAME, load_classifier, prior_gradient
 
     model = load_classifier(SHIPPED_NAME if classifier is None else classifier)
     return lambda x: prior_gradient(model, x)[1]

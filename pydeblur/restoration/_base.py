@@ -6,9 +6,9 @@ import inspect
 
 import numpy as np
 
+from .._tuning import maximize_log_scalar
 from ..base import BaseDeblurrer, as_pairs
 from ..metrics import psnr
-from ._tuning import maximize_log_scalar
 
 
 class NonBlindDeblurrer(BaseDeblurrer):

@@ -8,15 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 3
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+from ..io import IMAGE_SUFFIXES
+from ._exit import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+
 NETWORK_OPTIONS = ("weights", "device", "precision", "tile", "compile")
 BLIND_OPTIONS = ("psf_size", "prior")
 
 
 def collect_inputs(paths) -> list[Path]:
     """Image files named directly or found in folders (not recursive), in order."""
-    from .io import list_images
+    from ..io import list_images
 
     files = []
     for path in map(Path, paths):
@@ -68,7 +69,7 @@ def _check_options(args, kind: str) -> None:
 
 def build_deblurrer(args):
     """The Deblurrer that ``args`` describe (method, PSF, network or blind options)."""
-    from .methods import METHODS, make, parse_psf
+    from ..methods import METHODS, make, parse_psf
 
     kind = METHODS[args.method].kind
     _check_options(args, kind)
@@ -86,7 +87,7 @@ def build_deblurrer(args):
 
 
 def _restore_file(deblurrer, source: Path, target: Path, *, overwrite: bool):
-    from .io import image_info, imread, imwrite
+    from ..io import image_info, imread, imwrite
 
     bit_depth = image_info(source)["bit_depth"]
     image = imread(source, dtype=np.float32)
@@ -125,8 +126,8 @@ def run(args) -> int:
             entry = {"input": str(source), "output": str(target), "status": "ok",
                      "shape": list(image.shape), "seconds": round(time.perf_counter() - start, 3)}
             if args.compare is not None:
-                from ._figures import montage
-                from .io import imwrite
+                from ..io import imwrite
+                from ..viz import montage
 
                 kernel = getattr(deblurrer, "psf_", None) if args.method == "blind" else \
                     getattr(deblurrer, "psf", None)
@@ -155,7 +156,7 @@ def run(args) -> int:
 
 def add_parser(commands) -> None:
     """Register ``restore`` on the command's subparsers."""
-    from .methods import METHODS
+    from ..methods import METHODS, PRECISIONS, PRIORS
 
     p = commands.add_parser(
         "restore", help="deblur image files or folders",
@@ -170,11 +171,11 @@ def add_parser(commands) -> None:
     p.add_argument("--psf", help="non-blind: PSF file (.npy / image) or spec, "
                                  "e.g. 'motion:length=15,angle=30'")
     p.add_argument("--psf-size", type=int, help="blind: odd side of the kernel to estimate (default 31)")
-    p.add_argument("--prior", choices=("l0", "l0_text", "dark_channel", "learned"), help="blind: image prior")
+    p.add_argument("--prior", choices=PRIORS, help="blind: image prior")
     p.add_argument("--weights", help="networks: shipped name or .safetensors file (default <method>-small)")
     p.add_argument("--tile", type=int, help="networks: largest tile side, px (0: no tiling; default 1024)")
     p.add_argument("--device", help="networks: cpu, cuda, cuda:1 ...")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), help="networks: inference precision")
+    p.add_argument("--precision", choices=PRECISIONS, help="networks: inference precision")
     p.add_argument("--compile", action="store_const", const=True,
                    help="networks: torch.compile the network (a minute once, then faster: for many images)")
     p.add_argument("--compare", type=Path, metavar="FIG.png", help="also write a side-by-side figure")

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .bench import crop_montage, markdown_table, quality, speed, summary_rows, write_plot
+from ..bench import crop_montage, markdown_table, quality, speed, summary_rows, write_plot
+from ._exit import EXIT_OK
 
-EXIT_OK = 0
+
+def run(args) -> int:
+    """Run ``bench quality`` or ``bench speed``."""
+    return run_quality(args) if args.bench == "quality" else run_speed(args)
 
 
 def run_quality(args) -> int:
@@ -31,7 +35,7 @@ def run_quality(args) -> int:
             "methods are given the true PSF; blind methods and networks are not. PSNR / SSIM after the best "
             "integer shift within 10 px, 15 px border.\n\n## All cases\n\n" + overall
             + "\n\n## By PSF family and noise\n\n" + detail + "\n")
-    from .io import imwrite, write_bytes_atomic
+    from ..io import imwrite, write_bytes_atomic
 
     write_bytes_atomic(files[0], text.encode(), overwrite=True)
     write_bytes_atomic(files[3], json.dumps([dict(zip(("method", "kind", "family", "noise", "psnr", "ssim",
@@ -57,8 +61,8 @@ def run_speed(args) -> int:
 
 def add_parser(commands) -> None:
     """Register ``bench quality`` and ``bench speed``."""
-    from .methods import METHODS
-    from .synth import FAMILIES
+    from ..methods import METHODS, PRIORS
+    from ..synth import FAMILIES
 
     p = commands.add_parser("bench", help="compare methods (quality) or time pydeblur against peers (speed)",
                             description="Benchmarks: 'quality' runs every method on one synthesised set; "
@@ -77,7 +81,7 @@ def add_parser(commands) -> None:
     q.add_argument("--noise", type=float, nargs="+", default=[0.01], help="noise sigmas")
     q.add_argument("--max-size", type=int, default=21, help="largest PSF side")
     q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--blind-prior", default="l0", choices=("l0", "l0_text", "dark_channel", "learned"),
+    q.add_argument("--blind-prior", default="l0", choices=PRIORS,
                    help="image prior of the blind method")
     q.add_argument("--overwrite", action="store_true", help="replace earlier results in the folder")
     q.add_argument("--no-progress", action="store_true")

@@ -1,4 +1,4 @@
-"""The learned image prior of blind deconvolution (Li et al. CVPR 2018), needs torch.
+"""The blur classifier behind the learned prior of blind deconvolution (Li et al. CVPR 2018).
 
 A small fully convolutional classifier scores how blurry a grey image is: a map of
 logits, reduced by global max pooling, through a sigmoid (0 sharp, 1 blurry). It is
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..nets._torch import F, nn, torch
-from ..nets.precision import autocast, resolve_device, resolve_precision
-from ..nets.weights import load_into, load_weights, resolve_weights_path, save_weights
-from ._estimate import LUMA
+from ..blind._estimate import LUMA
+from ._torch import F, nn, torch
+from .precision import autocast, resolve_device, resolve_precision
+from .weights import load_into, load_weights, resolve_weights_path, save_weights
 
 ARCHITECTURE = "blur-classifier"
 SHIPPED_NAME = "blur-classifier"
@@ -67,18 +67,21 @@ def _grey_batch(tensors):
 
 def train_classifier(sharp_dirs, output, *, steps: int = 3000, batch_size: int = 32, crop: int = 64,
                      width: int = 32, lr: float = 1e-3, max_size: int = 25, precision: str = "auto",
-                     seed: int = 0, log_every: int = 100, command: str = "", overwrite: bool = False) -> dict:
+                     seed: int = 0, log_every: int = 100, command: str = "", overwrite: bool = False,
+                     callback=None) -> dict:
     """Train the blur classifier on sharp crops vs the same crops blurred; writes safetensors.
 
     Blurry examples use trajectory, motion, Gaussian and defocus kernels up to
     ``max_size`` px (the pyramid's coarse levels see small kernels) and 0-2 % noise.
     Returns the training record (also stored in the file, with ``command``). An
     existing ``output`` is refused before training unless ``overwrite`` is True.
+    ``callback(entry)``, when given, receives every ``log_every`` steps the history entry
+    (``step``, ``loss``, ``accuracy``, ``seconds``).
     """
     if Path(output).exists() and not overwrite:
         raise FileExistsError(f"{output} already exists; pass overwrite=True (--overwrite) to replace it.")
-    from ..nets.data import SyntheticBlurDataset
     from ..synth import PSFSampler
+    from .data import SyntheticBlurDataset
 
     torch.manual_seed(seed)
     device = resolve_device(None)
@@ -107,7 +110,8 @@ def train_classifier(sharp_dirs, output, *, steps: int = 3000, batch_size: int =
                             "accuracy": round(float(np.mean(running)), 4),
                             "seconds": round(time.perf_counter() - start, 1)})
             running = []
-            print(history[-1], flush=True)
+            if callback is not None:
+                callback(history[-1])
     record = {"command": command, "history": history, "steps": steps, "batch_size": batch_size, "crop": crop,
               "lr": lr,
               "max_size": max_size, "precision": precision, "torch": torch.__version__,

@@ -1,0 +1,56 @@
+"""The ``pydeblur`` command: the parser and ``main``; one module per subcommand.
+
+Each subcommand module (``psf``, ``synth``, ``restore``, ``bench``, ``train``, ``demo``)
+has ``add_parser(commands)`` and ``run(args) -> exit code``; the exit codes are listed
+once in :mod:`pydeblur.cli._exit`. ``python -m pydeblur`` and ``python -m pydeblur.cli``
+run the same command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._exit import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "build_parser", "main"]
+
+
+def _commands():
+    """``{command name: run function}``, importing the subcommand modules."""
+    from . import bench, demo, psf, restore, synth, train
+
+    return {"psf": psf.run, "synth": synth.run, "restore": restore.run, "bench": bench.run,
+            "train": train.run, "train-prior": train.run_prior, "demo": demo.run}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``pydeblur`` command."""
+    from .. import __version__
+    from . import bench, demo, psf, restore, synth, train
+
+    parser = argparse.ArgumentParser(
+        prog="pydeblur", description="Image deconvolution: PSFs, blur synthesis, deblurring.")
+    parser.add_argument("--version", action="version", version=f"pydeblur {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    psf.add_parser(commands)
+    synth.add_parser(commands)
+    train.add_parser(commands)
+    train.add_prior_parser(commands)
+    restore.add_parser(commands)
+    bench.add_parser(commands)
+    demo.add_parser(commands)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _commands()[args.command](args)
+    except (ValueError, TypeError, OSError) as error:
+        print(f"pydeblur: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("pydeblur: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -1,0 +1,135 @@
+"""``pydeblur train`` (a deblurring network) and ``pydeblur train-prior`` (the learned blind prior)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from ._exit import EXIT_OK
+
+
+def add_parser(commands) -> None:
+    """Register ``train`` on the command's subparsers."""
+    from ..methods import PRECISIONS, names
+    from ..synth import FAMILIES
+
+    parser = commands.add_parser(
+        "train", help="train a deblurring network",
+        description="Train SRN-DeblurNet, DeepDeblur or DeblurGAN on blur synthesised from sharp "
+                    "photos (--sharp-dir) or on GoPro-layout pairs (--pairs-dir); writes safetensors.")
+    parser.add_argument("network", choices=names("network"))
+    parser.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
+    parser.add_argument("--sharp-dir", type=Path, nargs="+", help="folder(s) of sharp photos")
+    parser.add_argument("--pairs-dir", type=Path, help="GoPro-layout folder of pairs")
+    parser.add_argument("--val-dir", type=Path, help="validation photos (or pairs) folder")
+    parser.add_argument("--val-items", type=int, default=16, help="validation crops per epoch")
+    parser.add_argument("--val-crop", type=int, default=192, help="validation crop size")
+    parser.add_argument("--size", choices=("small", "medium", "paper"),
+                         help="network size (default small; medium: srn only, grown from small weights)")
+    parser.add_argument("--init-weights", help="fine-tune: start from these weights (shipped name or file)")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS)
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--steps-per-epoch", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--crop", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--families", nargs="+", choices=FAMILIES, default=["trajectory"])
+    parser.add_argument("--max-size", type=int, default=31, help="largest synthetic kernel (odd)")
+    parser.add_argument("--max-noise", type=float, default=0.02, help="largest noise sigma")
+    parser.add_argument("--num-workers", type=int, default=0)
+    parser.add_argument("--checkpoint-dir", type=Path, help="checkpoints; an existing one is resumed")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--weights-dtype", default="float32", choices=("float32", "float16"),
+                         help="stored precision of the weights (float16 halves the file)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def add_prior_parser(commands) -> None:
+    """Register ``train-prior`` on the command's subparsers."""
+    from ..methods import PRECISIONS
+
+    parser = commands.add_parser(
+        "train-prior", help="train the blur classifier of the learned blind prior",
+        description="Train the CNN that tells sharp from blurred crops (Li et al. 2018), used by "
+                    "blind deconvolution with prior='learned'; writes safetensors.")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
+    parser.add_argument("--sharp-dir", type=Path, nargs="+", required=True, help="folder(s) of sharp photos")
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--batch-size", type=int, default=32, help="half sharp, half blurred")
+    parser.add_argument("--crop", type=int, default=64)
+    parser.add_argument("--width", type=int, default=32, help="channels of the first stage x 2")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--max-size", type=int, default=25, help="largest blur kernel (odd)")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def run(args) -> int:
+    from ..methods import METHODS
+    from ..nets import PairDataset, SyntheticBlurDataset
+    from ..synth import PSFSampler
+
+    if (args.sharp_dir is None) == (args.pairs_dir is None):
+        raise ValueError("give exactly one of --sharp-dir (synthesise blur) or --pairs-dir (GoPro layout).")
+    if args.output.exists() and not args.overwrite:
+        raise FileExistsError(f"{args.output} already exists; pass --overwrite to replace it.")
+    import os
+
+    import torch
+
+    cls = METHODS[args.network].load()
+    device = args.device
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # launched by torchrun: one process per device
+        use_cuda = torch.cuda.is_available() and (device is None or device.startswith("cuda"))
+        torch.distributed.init_process_group("nccl" if use_cuda else "gloo")
+        if use_cuda:
+            device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+            torch.cuda.set_device(device)
+    params = dict(precision=args.precision, device=device, epochs=args.epochs,
+                  steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, crop_size=args.crop,
+                  lr=args.lr, checkpoint_dir=args.checkpoint_dir, seed=args.seed,
+                  progress=not args.no_progress, num_workers=args.num_workers)
+    if args.init_weights is not None:  # --size, if given, may only add ResBlocks (e.g. srn small -> medium)
+        net = cls.from_pretrained(args.init_weights, warm_start=True, **params,
+                                  **({"size": args.size} if args.size else {}))
+        net._check_warm_start(net._config())  # before loading any data
+    else:
+        net = cls(size=args.size or "small", **params)
+    length = args.steps_per_epoch * args.batch_size
+    if args.sharp_dir is not None:
+        sampler = PSFSampler(args.families, max_size=args.max_size)
+        train = SyntheticBlurDataset(args.sharp_dir, crop=args.crop, length=length, sampler=sampler,
+                                     noise_sigma=(0.0, args.max_noise), seed=args.seed)
+        val = (SyntheticBlurDataset(args.val_dir, crop=args.val_crop, length=args.val_items,
+                                    sampler=sampler, noise_sigma=(0.01, 0.01), augment=False,
+                                    seed=args.seed + 1) if args.val_dir else None)
+    else:
+        train = PairDataset(args.pairs_dir, crop=args.crop, length=length, seed=args.seed)
+        val = PairDataset(args.val_dir, crop=args.val_crop, augment=False) if args.val_dir else None
+    start = time.perf_counter()
+    net.fit_dataset(train, val)
+    record = {"command": "pydeblur " + " ".join(sys.argv[1:]) if sys.argv else "",
+              "wall_seconds": round(time.perf_counter() - start, 1),
+              "precision": args.precision, "torch": __import__("torch").__version__}
+    if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
+        net.save(args.output, record=record, overwrite=args.overwrite, dtype=args.weights_dtype)
+        print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
+    return EXIT_OK
+
+
+def run_prior(args) -> int:
+    from ..nets.blur_classifier import train_classifier
+
+    record = train_classifier(args.sharp_dir, args.output, steps=args.steps, batch_size=args.batch_size,
+                              crop=args.crop, width=args.width, lr=args.lr, max_size=args.max_size,
+                              precision=args.precision, seed=args.seed, overwrite=args.overwrite,
+                              command="pydeblur " + " ".join(sys.argv[1:]),
+                              callback=lambda entry: print(entry, flush=True))
+    print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
+    return EXIT_OK
