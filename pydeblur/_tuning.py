@@ -1,4 +1,4 @@
-"""One-dimensional tuning of a solver's free parameter on training pairs."""
+"""One-dimensional tuning of a method's free parameter on training pairs, for every route."""
 
 from __future__ import annotations
 
@@ -33,3 +33,31 @@ def maximize_log_scalar(score: Callable[[float], float], low: float, high: float
             fd = score(math.exp(d))
     candidates = [(values[best], logs[best]), (fc, c), (fd, d)]
     return math.exp(max(candidates)[1])
+
+
+def check_tune_range(tune_range, *, name: str = "tune_range") -> tuple[float, float]:
+    """``(low, high)`` with ``0 < low < high``, or a ValueError that says so."""
+    try:
+        low, high = (float(v) for v in tune_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (low, high) pair of numbers, got {tune_range!r}.") from None
+    if not 0 < low < high or not math.isfinite(high):
+        raise ValueError(f"{name} must satisfy 0 < low < high (finite), got {tune_range!r}.")
+    return low, high
+
+
+def tune_on_pairs(restore_with: Callable, pairs, tune_range, *, name: str = "tune_range") -> float:
+    """The value in ``tune_range`` whose restorations have the best mean PSNR on ``pairs``.
+
+    ``restore_with(blurry, value, index)`` restores the ``index``-th blurry image with the
+    parameter at ``value`` (the index lets a caller reuse per-image work, such as a
+    kernel estimated once). The search is :func:`maximize_log_scalar`.
+    """
+    from .metrics import psnr
+
+    low, high = check_tune_range(tune_range, name=name)
+
+    def score(value):
+        return float(np.mean([psnr(restore_with(b, value, i), s) for i, (b, s) in enumerate(pairs)]))
+
+    return maximize_log_scalar(score, low, high)

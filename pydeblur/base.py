@@ -2,10 +2,17 @@
 
 * ``__init__`` stores its keyword arguments unchanged, as attributes of the same
   names, and does nothing else;
-* ``fit(blurry, sharp)`` learns what the method learns and returns ``self``; fitted
-  attributes end in ``_``;
-* ``restore(blurry)`` maps one image to one image and a list to a list;
-* ``score(blurry, sharp)`` is the mean PSNR of the restorations.
+* ``fit(blurry, sharp=None)`` learns what the method learns and returns ``self``;
+  fitted attributes end in ``_`` and only ``fit`` sets them. Without ``sharp`` a method
+  learns what the blurry image(s) alone tell, as an unsupervised scikit-learn estimator
+  does (a blind method its kernel, a non-blind one its free parameter by its 'auto'
+  rule); with ``sharp`` it tunes (or trains) on the pairs. A method that can learn
+  nothing from blurry images alone says so;
+* ``fit_restore(blurry)`` is ``fit(blurry).restore(blurry)``, as ``fit_transform`` is;
+* ``restore(blurry)`` maps one image to one image and a list to a list, and changes no
+  state;
+* ``score(blurry, sharp)`` is the mean PSNR of the restorations; methods that can shift
+  the image (blind ones) score after the best shift (:func:`pydeblur.psnr_upto_shift`).
 
 ``get_params`` / ``set_params`` follow scikit-learn's duck typing, so
 ``sklearn.base.clone`` works without pydeblur depending on scikit-learn.
@@ -29,7 +36,7 @@ def check_is_fitted(estimator, attributes) -> None:
         name = type(estimator).__name__
         raise NotFittedError(
             f"This {name} is not fitted yet (missing {', '.join(missing)}); "
-            f"call {name}.fit(blurry, sharp) first."
+            f"call {name}.fit(...) first."
         )
 
 
@@ -43,7 +50,13 @@ def as_image_list(images, *, name: str) -> tuple[list, bool]:
 
 
 def as_pairs(blurry, sharp) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Pair up blurry and sharp images given singly or as equal-length lists."""
+    """Checked pairs of blurry and sharp images given singly or as equal-length lists.
+
+    Every image passes :func:`pydeblur._validation.check_image` (float, finite, 2-D or
+    3-D), and each sharp image must have its blurry image's shape.
+    """
+    from ._validation import check_image
+
     blurry_list, _ = as_image_list(blurry, name="blurry")
     sharp_list, _ = as_image_list(sharp, name="sharp")
     if len(blurry_list) != len(sharp_list):
@@ -51,7 +64,14 @@ def as_pairs(blurry, sharp) -> list[tuple[np.ndarray, np.ndarray]]:
             f"got {len(blurry_list)} blurry and {len(sharp_list)} sharp images; "
             "pass one sharp image per blurry image."
         )
-    return list(zip(blurry_list, sharp_list, strict=True))
+    pairs = []
+    for index, (b, s) in enumerate(zip(blurry_list, sharp_list, strict=True)):
+        b, s = check_image(b, name="blurry"), check_image(s, name="sharp")
+        if b.shape != s.shape:
+            raise ValueError(f"pair {index}: the blurry image is {b.shape} but the sharp one is {s.shape}; "
+                             "each sharp image must match its blurry image (crop them alike).")
+        pairs.append((b, s))
+    return pairs
 
 
 def store_params(estimator, values: dict) -> None:
@@ -79,6 +99,8 @@ class BaseDeblurrer:
     """
 
     _fitted_attributes: tuple[str, ...] = ()
+    #: Whether ``score`` compares after the best shift (methods whose output can move).
+    _score_upto_shift = False
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
@@ -137,9 +159,13 @@ class BaseDeblurrer:
                 shown.append(f"{name}={_short_repr(value)}")
         return f"{type(self).__name__}({', '.join(shown)})"
 
-    def fit(self, blurry, sharp):
-        """Learn from pairs of blurry and sharp images; returns self."""
+    def fit(self, blurry, sharp=None):
+        """Learn from blurry images alone, or from pairs of blurry and sharp images; returns self."""
         raise NotImplementedError(f"{type(self).__name__} does not implement fit.")
+
+    def fit_restore(self, blurry):
+        """Fit on ``blurry`` alone, then restore it (``fit(blurry).restore(blurry)``)."""
+        return self.fit(blurry).restore(blurry)
 
     def _restore_one(self, image: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -163,8 +189,15 @@ class BaseDeblurrer:
         return restored if was_list else restored[0]
 
     def score(self, blurry, sharp) -> float:
-        """Mean PSNR (data range 1) of the restorations of ``blurry`` against ``sharp``."""
-        from .metrics import psnr
+        """Mean PSNR (data range 1) of the restorations of ``blurry`` against ``sharp``.
 
+        Methods that can shift the image (``_score_upto_shift``: the blind ones, whose
+        kernel is only known up to a translation) are scored after the best shift within
+        10 px with a 15 px border (:func:`pydeblur.psnr_upto_shift`, the blind-deblurring
+        protocol); the others pixel for pixel, since a shift is then an error.
+        """
+        from .metrics import psnr, psnr_upto_shift
+
+        measure = psnr_upto_shift if self._score_upto_shift else psnr
         pairs = as_pairs(blurry, sharp)
-        return float(np.mean([psnr(self.restore(b), s) for b, s in pairs]))
+        return float(np.mean([measure(self.restore(b), s) for b, s in pairs]))

@@ -4,8 +4,13 @@ import inspect
 
 import numpy as np
 import pytest
+import sklearn.base
 
 from pydeblur.base import BaseDeblurrer, NotFittedError
+
+
+def _public_state(est):
+    return {k: v for k, v in vars(est).items() if not k.startswith("_")}
 
 
 def check_deblurrer(make, blurry, sharp):
@@ -36,8 +41,22 @@ def check_deblurrer(make, blurry, sharp):
         with pytest.raises(NotFittedError, match="fit"):
             est.restore(blurry)
 
+    # fit without sharp images: the unsupervised rule, or a clear error that asks for pairs.
+    unsupervised = make()
+    try:
+        fitted = unsupervised.fit(blurry)
+    except ValueError as error:
+        assert "sharp" in str(error)
+    else:
+        assert fitted is unsupervised
+        assert [a for a in vars(unsupervised) if a.endswith("_") and not a.startswith("_")]
+        restored = unsupervised.restore(blurry)
+        assert restored.shape == blurry.shape and restored.dtype == blurry.dtype
+        np.testing.assert_allclose(make().fit_restore(blurry), restored)
+
     # fit returns self and sets fitted attributes; restore maps image->image, list->list.
     assert est.fit(blurry, sharp) is est
+    state = _public_state(est)
     out = est.restore(blurry)
     assert isinstance(out, np.ndarray) and out.shape == blurry.shape and out.dtype == blurry.dtype
     outs = est.restore([blurry, blurry])
@@ -45,13 +64,15 @@ def check_deblurrer(make, blurry, sharp):
     np.testing.assert_allclose(outs[0], out)
     score = est.score(blurry, sharp)
     assert np.isfinite(score)
+    # restore and score change no state (fitted state is set by fit only).
+    after = _public_state(est)
+    assert after.keys() == state.keys() and all(after[k] is state[k] for k in state)
 
     # The input is not mutated.
     before = blurry.copy()
     est.restore(blurry)
     np.testing.assert_array_equal(blurry, before)
 
-    # scikit-learn's clone works when scikit-learn is installed.
-    sklearn_base = pytest.importorskip("sklearn.base")
-    cloned = sklearn_base.clone(est)
+    # scikit-learn's clone works (scikit-learn is a test dependency).
+    cloned = sklearn.base.clone(est)
     assert type(cloned) is type(est) and cloned is not est

@@ -15,7 +15,9 @@ class OffsetDeblurrer(BaseDeblurrer):
         self.gain = gain
         self.tag = tag
 
-    def fit(self, blurry, sharp):
+    def fit(self, blurry, sharp=None):
+        if sharp is None:
+            raise ValueError("OffsetDeblurrer learns its offset from pairs: pass sharp images.")
         self.offset_ = float(np.mean([np.mean(s - b) for b, s in as_pairs(blurry, sharp)]))
         return self
 

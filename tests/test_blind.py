@@ -7,6 +7,7 @@ from contract import check_deblurrer
 from pydeblur import psf, sample_image
 from pydeblur.blind import PRIORS, BlindDeblurrer, blind_deconvolve, estimate_psf
 from pydeblur.metrics import kernel_similarity, psnr_upto_shift
+from pydeblur.restoration import hyper_laplacian
 from pydeblur.synth import degrade
 
 
@@ -73,9 +74,37 @@ def test_deblurrer_contract_and_kernel_attribute(blurred):
     check_deblurrer(lambda: BlindDeblurrer(psf_size=13, n_iter=2), *small)
     deblurrer = BlindDeblurrer(psf_size=15)
     deblurrer.restore([blurry, blurry])
-    assert isinstance(deblurrer.psf_, list) and len(deblurrer.psf_) == 2
-    deblurrer.restore(blurry)
+    assert not hasattr(deblurrer, "psf_")  # restore keeps no state
+    deblurrer.fit_restore(blurry)
     assert kernel_similarity(deblurrer.psf_, truth) > 0.85
+
+
+def test_fit_keeps_the_kernel_and_restore_uses_it(blurred):
+    blurry, _, truth = blurred
+    other = np.ascontiguousarray(blurry[::-1])  # another photo (the same scene upside down)
+    deblurrer = BlindDeblurrer(psf_size=15).fit(blurry)
+    np.testing.assert_array_equal(deblurrer.restore(other),
+                                  hyper_laplacian(other, deblurrer.psf_.astype(other.dtype)))
+    assert kernel_similarity(deblurrer.psf_, truth) > 0.85
+
+
+def test_frames_that_share_a_shake_give_one_kernel(blurred):
+    blurry, _, truth = blurred
+    frames = [blurry[:, :140], blurry[:, -140:]]
+    deblurrer = BlindDeblurrer(psf_size=15, n_iter=3).fit(frames)
+    assert deblurrer.psf_.shape == (15, 15)
+    assert kernel_similarity(deblurrer.psf_, truth) > 0.8
+    with pytest.raises(TypeError, match="img_as_float"):
+        estimate_psf([blurry, (blurry * 255).astype(np.uint8)], 15)
+
+
+def test_fit_on_pairs_keeps_their_kernels_and_scores_up_to_a_shift(blurred):
+    blurry, sharp, _ = blurred
+    deblurrer = BlindDeblurrer(psf_size=15, n_iter=2, tune_range=(100, 1000)).fit(blurry, sharp)
+    assert 100 <= deblurrer.final_lam_ <= 1000 and len(deblurrer.psfs_) == 1
+    assert not hasattr(deblurrer, "psf_")
+    shifted = np.roll(sharp, 2, axis=1)
+    assert deblurrer.score(blurry, shifted) == pytest.approx(deblurrer.score(blurry, sharp), abs=1.0)
 
 
 def test_fit_tunes_the_final_weight(blurred):

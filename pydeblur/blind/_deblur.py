@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from .._tuning import maximize_log_scalar
+from .._tuning import tune_on_pairs
 from .._validation import check_image
 from ..base import BaseDeblurrer, as_pairs, store_params
-from ..metrics import psnr
 from ..restoration import hyper_laplacian
 from ._estimate import estimate_psf
+
+#: Search interval of ``BlindDeblurrer.fit`` on pairs for ``final_lam``.
+FINAL_LAM_TUNE_RANGE = (10.0, 1e5)
 
 
 def blind_deconvolve(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4e-3,
@@ -60,10 +60,17 @@ def blind_deconvolve(image, psf_size: int = 31, *, prior: str = "l0", lam: float
 class BlindDeblurrer(BaseDeblurrer):
     """Blind deblurring as a Deblurrer; see :func:`blind_deconvolve` for the parameters.
 
-    ``restore`` estimates a kernel for every image and keeps the last one in ``psf_``
-    (a list of kernels when given a list). ``fit(blurry, sharp)`` tunes ``final_lam``,
-    the data weight of the final non-blind step, for the best mean PSNR on the pairs,
-    and stores it in ``final_lam_``.
+    * ``fit(blurry)`` estimates the kernel and keeps it in ``psf_`` (one kernel for one
+      image; for a list of frames that share a shake, one kernel estimated from all of
+      them). Later ``restore`` calls deconvolve with ``psf_`` instead of estimating.
+    * ``fit(blurry, sharp)`` tunes ``final_lam`` (the data weight of the final non-blind
+      step) in ``tune_range`` for the best mean PSNR on the pairs, with every pair's
+      kernel estimated once (kept in ``psfs_``), and stores it in ``final_lam_``; ``psf_``
+      stays unset, so ``restore`` estimates a kernel for every new image.
+    * Unfitted, or fitted on pairs, ``restore`` estimates a kernel per image and keeps
+      no state; ``fit_restore(blurry)`` estimates, keeps ``psf_`` and restores.
+    * ``score`` compares after the best shift (the kernel, hence the image, is only
+      known up to a translation).
 
     Examples
     --------
@@ -71,12 +78,15 @@ class BlindDeblurrer(BaseDeblurrer):
     >>> sharp = sample_image("camera")[96:288, 96:288]
     >>> blurry, _, _ = degrade(sharp, psf=psf.motion(9, 30), noise_sigma=0.005, rng=0)
     >>> deblurrer = BlindDeblurrer(prior="l0", psf_size=13)
-    >>> deblurrer.restore(blurry).shape, deblurrer.psf_.shape
+    >>> deblurrer.fit_restore(blurry).shape, deblurrer.psf_.shape
     ((184, 184), (13, 13))
     """
 
-    def __init__(self, prior: str = "l0", psf_size: int = 31, *, lam: float = 4e-3, lam_prior: float = 4e-3,
-                 n_iter: int = 5, gamma: float = 30.0, final_lam="auto", clip: bool = False):
+    _score_upto_shift = True
+
+    def __init__(self, *, prior: str = "l0", psf_size: int = 31, lam: float = 4e-3, lam_prior: float = 4e-3,
+                 n_iter: int = 5, gamma: float = 30.0, final_lam="auto", clip: bool = False,
+                 tune_range=FINAL_LAM_TUNE_RANGE):
         store_params(self, locals())
 
     def _estimation_params(self) -> dict:
@@ -88,30 +98,24 @@ class BlindDeblurrer(BaseDeblurrer):
         return self.final_lam if fitted is None else fitted
 
     def _restore_one(self, image):
-        restored, kernel = blind_deconvolve(image, self.psf_size, **self._estimation_params(),
-                                            final_lam=self._final_lam(), clip=self.clip)
-        self._kernels.append(kernel)
-        return restored
+        image = check_image(image)
+        kernel = getattr(self, "psf_", None)
+        if kernel is None:
+            kernel = estimate_psf(image, self.psf_size, **self._estimation_params())
+        return hyper_laplacian(image, kernel.astype(image.dtype), lam=self._final_lam(), clip=self.clip)
 
-    def restore(self, blurry):
-        """Restore one image or a list; the estimated kernel(s) are left in ``psf_``."""
-        self._kernels = []
-        restored = super().restore(blurry)
-        self.psf_ = self._kernels if isinstance(blurry, (list, tuple)) else self._kernels[0]
-        del self._kernels
-        return restored
-
-    def fit(self, blurry, sharp):
-        """Tune ``final_lam`` for the best mean PSNR on the pairs (kernels estimated once); returns self."""
-        pairs = [(check_image(b), s) for b, s in as_pairs(blurry, sharp)]
+    def fit(self, blurry, sharp=None):
+        """Estimate the kernel (``psf_``), or with ``sharp`` tune ``final_lam_``; returns self."""
+        if sharp is None:
+            self.psf_ = estimate_psf(blurry, self.psf_size, **self._estimation_params())
+            return self
+        pairs = as_pairs(blurry, sharp)
         kernels = [estimate_psf(b, self.psf_size, **self._estimation_params()).astype(b.dtype)
                    for b, _ in pairs]
 
-        def score(value):
-            return float(np.mean([psnr(hyper_laplacian(b, k, lam=value, clip=self.clip), s)
-                                  for (b, s), k in zip(pairs, kernels, strict=True)]))
+        def restore_with(b, value, index):
+            return hyper_laplacian(b, kernels[index], lam=value, clip=self.clip)
 
-        self.final_lam_ = maximize_log_scalar(score, 10.0, 1e5)
+        self.final_lam_ = tune_on_pairs(restore_with, pairs, self.tune_range)
+        self.psfs_ = kernels
         return self
-
-

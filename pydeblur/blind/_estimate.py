@@ -1,4 +1,4 @@
-"""Coarse-to-fine blind kernel estimation and the blind deblurring function."""
+"""Coarse-to-fine blind kernel estimation (one image, or frames that share a kernel)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .._validation import check_choice, check_image, check_number
+from ..base import as_image_list
 from ..operators import pad_boundary
 from ..psf._utils import center, crop, pad_to, rescale
 from ._kernel_update import estimate_kernel, salient_gradients
@@ -53,10 +54,12 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
 
     Parameters
     ----------
-    image : numpy.ndarray
-        Blurry float image, (H, W) or (H, W, C).
+    image : numpy.ndarray or list of numpy.ndarray
+        Blurry float image, (H, W) or (H, W, C); or a list of frames blurred by the same
+        kernel (a burst sharing one shake), which are estimated jointly: every frame has
+        its own latent image and the kernel step fits all of them.
     psf_size : int
-        Odd side of the estimated kernel; at most a quarter of the image's shorter side.
+        Odd side of the estimated kernel; at most a quarter of the shortest image side.
     prior : {'l0', 'l0_text', 'dark_channel', 'learned'}
         'l0': sparse gradients (Xu et al. 2013); 'l0_text': sparse gradients and
         intensities (Pan et al. 2014, for text and dark backgrounds); 'dark_channel':
@@ -88,47 +91,61 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
     intensity and gradient prior", CVPR 2014; "Blind image deblurring using dark
     channel prior", CVPR 2016.
     """
-    image = check_image(image)
+    frames = [check_image(f, name="image") for f in as_image_list(image, name="image")[0]]
     check_choice(prior, PRIORS, name="prior")
     psf_size = check_number(psf_size, name="psf_size", low=3, integer=True)
     if psf_size % 2 == 0:
         raise ValueError(f"psf_size must be odd (a centred kernel), got {psf_size}.")
-    if 4 * psf_size > min(image.shape[:2]):
-        raise ValueError(f"psf_size {psf_size} is too large for a {image.shape[0]}x{image.shape[1]} image; "
-                         "the kernel can be at most a quarter of the shorter side.")
+    for frame in frames:
+        if 4 * psf_size > min(frame.shape[:2]):
+            raise ValueError(f"psf_size {psf_size} is too large for a {frame.shape[0]}x{frame.shape[1]} "
+                             "image; the kernel can be at most a quarter of the shorter side.")
+    return _estimate_checked(frames, psf_size, prior=prior, lam=lam, lam_prior=lam_prior, n_iter=n_iter,
+                             gamma=gamma, classifier=classifier, callback=callback)
+
+
+def _estimate_checked(frames, psf_size, *, prior, lam, lam_prior, n_iter, gamma, classifier, callback):
+    """:func:`estimate_psf` on checked frames (internal callers validate once, at their entry)."""
     lam = check_number(lam, name="lam", low=0, low_inclusive=False)
     lam_prior = check_number(lam_prior, name="lam_prior", low=0)
     n_iter = check_number(n_iter, name="n_iter", low=1, integer=True)
     gamma = check_number(gamma, name="gamma", low=0)
     learned_gradient = _learned_gradient(prior, classifier)
-    grey = _luminance(image)
+    greys = [_luminance(frame) for frame in frames]
     n_levels = max(1, math.ceil(math.log(psf_size / 3) / math.log(math.sqrt(2))) + 1)
     kernel = np.zeros((3, 3))
     kernel[1, 1:] = 0.5
     kernel = center(kernel)
-    previous_shape = None
+    previous_scale = None
     for level in range(n_levels):
         scale = math.sqrt(0.5) ** (n_levels - 1 - level)
         size = psf_size if level == n_levels - 1 else min(psf_size, _odd(psf_size * scale))
-        shape = (max(size * 4, round(grey.shape[0] * scale)), max(size * 4, round(grey.shape[1] * scale)))
-        if previous_shape is not None:  # the kernel grows with the image, whatever the kernel sizes
-            kernel = rescale(kernel, shape[0] / previous_shape[0])
+        shapes = [(max(size * 4, round(g.shape[0] * scale)), max(size * 4, round(g.shape[1] * scale)))
+                  for g in greys]
+        level_scale = shapes[0][0] / greys[0].shape[0]
+        if previous_scale is not None:  # the kernel grows with the image, whatever the kernel sizes
+            kernel = rescale(kernel, level_scale / previous_scale)
             kernel = pad_to(kernel, (size, size)) if kernel.shape[0] < size else crop(kernel, (size, size))
-        previous_shape = shape
-        blurry = _resize(grey, shape) if shape != grey.shape else grey
-        padded, _ = pad_boundary(blurry, (size, size), boundary="smooth")
+        previous_scale = level_scale
+        resized = [_resize(g, shape) if shape != g.shape else g
+                   for g, shape in zip(greys, shapes, strict=True)]
+        padded = [pad_boundary(r, (size, size), boundary="smooth")[0] for r in resized]
         lam_grad, lam_second = lam, lam_prior  # every level starts from the full weights
-        threshold = None
+        thresholds = [None] * len(frames)
+        patch = max(3, _odd(35 * scale * min(1.0, min(shapes[0]) / 255)))
         for iteration in range(n_iter):
-            latent = restore_latent(
-                padded, kernel, lam_grad=lam_grad,
-                lam_intensity=lam_second if prior == "l0_text" else 0.0,
-                lam_dark=lam_second if prior == "dark_channel" else 0.0,
-                lam_learned=lam_second if prior == "learned" else 0.0, learned_gradient=learned_gradient,
-                patch=max(3, _odd(35 * scale * min(1.0, min(shape) / 255))))
-            gx, gy, threshold = salient_gradients(latent, size, threshold)
-            kernel = estimate_kernel((gx, gy), padded, size, gamma=gamma)
-            threshold /= 1.1
+            observations = []
+            for f, frame in enumerate(padded):
+                latent = restore_latent(
+                    frame, kernel, lam_grad=lam_grad,
+                    lam_intensity=lam_second if prior == "l0_text" else 0.0,
+                    lam_dark=lam_second if prior == "dark_channel" else 0.0,
+                    lam_learned=lam_second if prior == "learned" else 0.0, learned_gradient=learned_gradient,
+                    patch=patch)
+                gx, gy, thresholds[f] = salient_gradients(latent, size, thresholds[f])
+                thresholds[f] /= 1.1
+                observations.append(((gx, gy), frame))
+            kernel = estimate_kernel(observations, size, gamma=gamma)
             lam_grad, lam_second = max(lam_grad / 1.1, 1e-4), max(lam_second / 1.1, 1e-4)
             if callback is not None:
                 callback({"level": level + 1, "levels": n_levels, "iteration": iteration + 1,

@@ -32,12 +32,13 @@ def salient_gradients(latent: np.ndarray, size: int, threshold: float | None = N
     return gx * mask, gy * mask, threshold
 
 
-def estimate_kernel(latent_gradients, blurry: np.ndarray, size: int, *, gamma: float,
-                    n_cg: int = 20) -> np.ndarray:
-    """``argmin_k ||grad(x) * k - grad(y)||^2 + gamma ||k||^2`` over ``size x size`` kernels, cleaned.
+def estimate_kernel(observations, size: int, *, gamma: float, n_cg: int = 20) -> np.ndarray:
+    """``argmin_k sum_f ||grad(x_f) * k - grad(y_f)||^2 + gamma ||k||^2`` over size x size kernels.
 
-    ``latent_gradients`` are the (possibly thresholded) horizontal and vertical
-    forward differences of the latent image.
+    ``observations`` is a list of ``(latent_gradients, blurry)``, one per frame that shares
+    the kernel (usually one): the (possibly thresholded) horizontal and vertical forward
+    differences of the frame's latent image, and the frame's (extended) blurry image.
+    The frames' normal equations add up.
 
     The normal equations are solved by ``n_cg`` conjugate-gradient steps from a flat
     kernel, with the kernel confined to its support (the convolutions are FFTs on the
@@ -47,26 +48,32 @@ def estimate_kernel(latent_gradients, blurry: np.ndarray, size: int, *, gamma: f
     removed, connected components holding little mass are dropped, and the kernel is
     normalised to sum 1 and re-centred on its centroid.
     """
-    shape = blurry.shape
     half = size // 2
-    gram = np.zeros((shape[0], shape[1] // 2 + 1), dtype=np.float64)
-    correlation = np.zeros(gram.shape, dtype=np.complex128)
-    for gx, gy in zip(latent_gradients, _gradients(blurry), strict=True):
-        fx = scipy.fft.rfft2(gx)
-        correlation += np.conj(fx) * scipy.fft.rfft2(gy)
-        gram += np.abs(fx) ** 2
+    systems = []  # (shape, gram, correlation) of every frame
+    for latent_gradients, blurry in observations:
+        shape = blurry.shape
+        gram = np.zeros((shape[0], shape[1] // 2 + 1), dtype=np.float64)
+        correlation = np.zeros(gram.shape, dtype=np.complex128)
+        for gx, gy in zip(latent_gradients, _gradients(blurry), strict=True):
+            fx = scipy.fft.rfft2(gx)
+            correlation += np.conj(fx) * scipy.fft.rfft2(gy)
+            gram += np.abs(fx) ** 2
+        systems.append((shape, gram, correlation))
 
-    def to_support(spectrum):
+    def to_support(spectrum, shape):
         full = scipy.fft.irfft2(spectrum, s=shape)
         return np.roll(full, (half, half), axis=(0, 1))[:size, :size]
 
     def normal_operator(kernel):
-        grid = np.zeros(shape)
-        grid[:size, :size] = kernel
-        grid = np.roll(grid, (-half, -half), axis=(0, 1))
-        return to_support(gram * scipy.fft.rfft2(grid)) + gamma * kernel
+        total = gamma * kernel
+        for shape, gram, _ in systems:
+            grid = np.zeros(shape)
+            grid[:size, :size] = kernel
+            grid = np.roll(grid, (-half, -half), axis=(0, 1))
+            total = total + to_support(gram * scipy.fft.rfft2(grid), shape)
+        return total
 
-    rhs = to_support(correlation)
+    rhs = sum(to_support(correlation, shape) for shape, _, correlation in systems)
     kernel = np.full((size, size), 1.0 / size**2)
     residual = rhs - normal_operator(kernel)
     direction = residual.copy()

@@ -86,7 +86,8 @@ def build_deblurrer(args):
     return make(args.method, psf=psf, clip=True)
 
 
-def _restore_file(deblurrer, source: Path, target: Path, *, overwrite: bool):
+def _restore_file(deblurrer, source: Path, target: Path, *, overwrite: bool, fit_each: bool):
+    """Restore one file; ``fit_each`` fits on the image first (blind: its own kernel, kept in ``psf_``)."""
     from ..io import image_info, imread, imwrite
 
     bit_depth = image_info(source)["bit_depth"]
@@ -95,7 +96,8 @@ def _restore_file(deblurrer, source: Path, target: Path, *, overwrite: bool):
     if image.ndim == 3 and image.shape[2] in (2, 4):  # restore colour, keep alpha as it is
         image, alpha = image[..., :-1], image[..., -1:]
         image = image[..., 0] if image.shape[2] == 1 else image
-    restored = np.asarray(deblurrer.restore(image), dtype=np.float32)
+    restored = deblurrer.fit_restore(image) if fit_each else deblurrer.restore(image)
+    restored = np.asarray(restored, dtype=np.float32)
     if bit_depth != 32:
         restored = np.clip(restored, 0, 1)
     if alpha is not None:
@@ -113,24 +115,27 @@ def run(args) -> int:
     """Run ``pydeblur restore``; returns the exit code."""
     from tqdm import tqdm
 
+    from ..methods import METHODS
+
     inputs = collect_inputs(args.inputs)
     targets = output_paths(inputs, args.output, overwrite=args.overwrite)
     deblurrer = build_deblurrer(args)
+    blind = METHODS[args.method].kind == "blind"
     results = []
     bar = tqdm(list(zip(inputs, targets, strict=True)), unit="image", disable=args.no_progress or args.json)
     for source, target in bar:
         bar.set_postfix_str(source.name)
         start = time.perf_counter()
         try:
-            image, restored = _restore_file(deblurrer, source, target, overwrite=args.overwrite)
+            image, restored = _restore_file(deblurrer, source, target, overwrite=args.overwrite,
+                                            fit_each=blind)
             entry = {"input": str(source), "output": str(target), "status": "ok",
                      "shape": list(image.shape), "seconds": round(time.perf_counter() - start, 3)}
             if args.compare is not None:
                 from ..io import imwrite
                 from ..viz import montage
 
-                kernel = getattr(deblurrer, "psf_", None) if args.method == "blind" else \
-                    getattr(deblurrer, "psf", None)
+                kernel = deblurrer.psf_ if blind else getattr(deblurrer, "psf", None)
                 figure = _compare_path(args.compare, source, len(inputs))
                 panel = restored[..., : image.shape[2]] if image.ndim == 3 else restored
                 imwrite(figure, montage([image, np.clip(panel, 0, 1)],

@@ -224,8 +224,17 @@ class NetDeblurrer(BaseDeblurrer):
         optimizers["model"].step()
         return {"loss": float(loss.detach())}
 
-    def fit(self, blurry, sharp):
-        """Train on in-memory pairs (random crops of ``crop_size``); returns self."""
+    def fit(self, blurry, sharp=None):
+        """Train on in-memory pairs (random crops of ``crop_size``); returns self.
+
+        A network learns from pairs only: without ``sharp`` this is a ValueError.
+        """
+        if sharp is None:
+            raise ValueError(
+                f"{type(self).__name__} trains on pairs: pass sharp images, fit(blurry, sharp), or train on a "
+                "folder with fit_dataset(...) / pydeblur train. For shipped weights use "
+                f"{type(self).__name__}.from_pretrained(name) and restore without fitting."
+            )
         train = PairDataset((blurry, sharp), crop=self.crop_size,
                             length=self.steps_per_epoch * self.batch_size, seed=self.seed)
         return self.fit_dataset(train)

@@ -148,17 +148,39 @@ def prepare(image, psf, *, boundary: str, workers, colour_space: str = "rgb") ->
     return Problem(image, psf, boundary, check_workers(workers), opponent=opponent)
 
 
+def is_per_channel(value) -> bool:
+    """Whether a solver parameter is given per channel (a 1-D sequence or array)."""
+    return not isinstance(value, str) and not callable(value) and np.ndim(value) == 1
+
+
+def per_channel_values(value, problem: Problem, *, name: str, low: float, low_inclusive: bool) -> np.ndarray:
+    """A parameter as one value per channel the solver sees: a number for all, or one each.
+
+    Per-channel values are those of the channels the solver works in (luminance,
+    red-green, blue-yellow under the opponent colour space), as ``fit`` stores them.
+    """
+    if not is_per_channel(value):
+        return np.atleast_1d(check_number(value, name=name, low=low, low_inclusive=low_inclusive))
+    values = [check_number(v, name=f"{name}[{i}]", low=low, low_inclusive=low_inclusive)
+              for i, v in enumerate(value)]
+    if len(values) != problem.n_channels:
+        raise ValueError(f"{name} has {len(values)} per-channel values but the solver sees "
+                         f"{problem.n_channels} channel(s); give one number, or one per channel.")
+    return np.array(values, dtype=np.float64)
+
+
 def resolve_lam(lam, problem: Problem, scale: float) -> np.ndarray:
     """Data-term weight per channel: ``lam`` as given, or ``scale / sigma^2`` for 'auto'.
 
-    ``sigma`` is each channel's estimated noise level (floored at 1e-4).
+    ``sigma`` is each channel's estimated noise level (floored at 1e-4). ``lam`` may
+    be a number or one number per channel.
     """
     if isinstance(lam, str):
         if lam != "auto":
             raise ValueError(f"lam must be 'auto' or a positive number, got {lam!r}.")
         sigma = np.maximum(problem.noise_sigmas(), 1e-4)
         return scale / sigma**2
-    return np.atleast_1d(check_number(lam, name="lam", low=0, low_inclusive=False))
+    return per_channel_values(lam, problem, name="lam", low=0, low_inclusive=False)
 
 
 def check_callback(callback):

@@ -12,7 +12,9 @@ from ._base import NonBlindDeblurrer
 from ._problem import check_callback, gradient_energy, prepare, report_progress, resolve_lam
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
-#: (benchmarks/calibrate_lambda.py).
+#: (benchmarks/calibrate_auto.py).
+#: Search interval of ``fit`` on pairs for ``lam``.
+LAM_TUNE_RANGE = (10.0, 1e5)
 AUTO_LAM_SCALE = 0.25
 _SPECIAL_ALPHAS = (0.5, 2.0 / 3.0, 1.0)
 _BETA_RATE = 2 * math.sqrt(2)
@@ -65,8 +67,9 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
         Blurry float image, (H, W) or (H, W, C).
     psf : numpy.ndarray
         The PSF, 2-D (all channels) or (h, w, C).
-    lam : 'auto' or float
-        Weight of the data term. 'auto' uses ``0.25 / sigma^2`` per channel with
+    lam : 'auto', float or sequence of float
+        Weight of the data term (one number, or one per channel the solver sees, as
+        ``fit`` stores it). 'auto' uses ``0.25 / sigma^2`` per channel with
         ``sigma`` the image's estimated noise level.
     alpha : float
         Exponent of the prior, in (0, 1]; natural images fit 0.5-0.8.
@@ -156,13 +159,22 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
 
 
 class HyperLaplacianDeblurrer(NonBlindDeblurrer):
-    """Hyper-Laplacian deconvolution as a Deblurrer; ``fit`` tunes ``lam`` (-> ``lam_``)."""
+    """Hyper-Laplacian deconvolution as a Deblurrer; ``fit`` fixes ``lam`` (-> ``lam_``).
+
+    ``fit(blurry)`` alone keeps the 'auto' weight of every channel; ``fit(blurry, sharp)``
+    tunes one weight in ``tune_range`` for the best mean PSNR on the pairs.
+    """
 
     _solver = staticmethod(hyper_laplacian)
     _tuned = "lam"
-    _tune_range = (10.0, 1e5)
+
+    @staticmethod
+    def _auto_values(image, psf, params):
+        problem = prepare(image, psf, boundary=params["boundary"], workers=params["workers"],
+                          colour_space=params["colour_space"])
+        return resolve_lam("auto", problem, AUTO_LAM_SCALE)
 
     def __init__(self, *, psf=None, lam="auto", alpha=2.0 / 3.0, beta_init=1.0, beta_max=256.0,
                  beta_rate=_BETA_RATE, inner_iter=1, boundary="smooth", colour_space="auto",
-                 clip=False, workers=None, callback=None):
+                 clip=False, workers=None, callback=None, tune_range=LAM_TUNE_RANGE):
         store_params(self, locals())

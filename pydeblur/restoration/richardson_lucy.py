@@ -99,40 +99,58 @@ def richardson_lucy(image, psf, *, max_iter: int = 30, tv: float = 0.0, damping=
 
 
 class RichardsonLucyDeblurrer(NonBlindDeblurrer):
-    """Richardson-Lucy as a Deblurrer; ``fit`` picks the best ``max_iter`` (-> ``max_iter_``).
+    """Richardson-Lucy as a Deblurrer; ``fit(blurry, sharp)`` picks the best ``max_iter`` (-> ``max_iter_``).
 
-    ``fit`` runs up to four times the given ``max_iter`` iterations once per pair and
-    keeps the iteration count with the best mean PSNR.
+    ``fit`` runs the largest iteration count of ``tune_range`` (default: four times
+    ``max_iter``) once per pair and keeps the count in ``tune_range`` with the best mean
+    PSNR; the user's ``callback`` still sees every iteration. There is no rule for the
+    count from a blurry image alone, so ``fit`` needs pairs.
     """
 
     _solver = staticmethod(richardson_lucy)
     _tuned = "max_iter"
 
     def __init__(self, *, psf=None, max_iter=30, tv=0.0, damping=None, boundary="smooth",
-                 clip=False, workers=None, callback=None):
+                 clip=False, workers=None, callback=None, tune_range=None):
         store_params(self, locals())
 
-    def fit(self, blurry, sharp):
+    def _iteration_range(self) -> tuple[int, int]:
+        if self.tune_range is None:
+            return 1, 4 * check_number(self.max_iter, name="max_iter", low=1, integer=True)
+        try:
+            low, high = (check_number(v, name="tune_range", low=1, integer=True) for v in self.tune_range)
+        except TypeError:
+            raise ValueError(f"tune_range must be None or a (low, high) pair of iteration counts, "
+                             f"got {self.tune_range!r}.") from None
+        if low > high:
+            raise ValueError(f"tune_range must have low <= high, got {self.tune_range!r}.")
+        return low, high
+
+    def fit(self, blurry, sharp=None):
         """Choose the iteration count with the best mean PSNR on the pairs; returns self."""
         from ..base import as_pairs
 
         self._check_psf_given()
-        limit = 4 * check_number(self.max_iter, name="max_iter", low=1, integer=True)
+        if sharp is None:
+            return super().fit(blurry)  # no unsupervised rule: a clear error
+        low, high = self._iteration_range()
         params = self._solver_params()
-        params["max_iter"] = limit
-        total = np.zeros(limit)
+        params["max_iter"] = high
+        user_callback = check_callback(params.pop("callback"))
+        total = np.zeros(high)
         for b, s in as_pairs(blurry, sharp):
-            s = np.asarray(s)
-            errors = np.zeros(limit)
+            errors = np.zeros(high)
             pixels = s.size
 
             def record(info, s=s, errors=errors, pixels=pixels):
                 target = s if s.ndim == 2 else s[:, :, info["channel"]]
                 errors[info["iteration"] - 1] += np.sum((info["estimate"] - target) ** 2) / pixels
+                if user_callback is not None:
+                    user_callback(info)
 
-            richardson_lucy(b, self.psf, **{**params, "callback": record})
+            richardson_lucy(b, self.psf, **params, callback=record)
             total += [psnr_from_mse(e) for e in errors]
-        self.max_iter_ = int(np.argmax(total)) + 1
+        self.max_iter_ = low + int(np.argmax(total[low - 1 :]))
         return self
 
 

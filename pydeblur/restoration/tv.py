@@ -10,7 +10,9 @@ from ._base import NonBlindDeblurrer
 from ._problem import check_callback, gradient_energy, prepare, report_progress, resolve_lam
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
-#: (benchmarks/calibrate_lambda.py).
+#: (benchmarks/calibrate_auto.py).
+#: Search interval of ``fit`` on pairs for ``lam``.
+LAM_TUNE_RANGE = (10.0, 1e5)
 AUTO_LAM_SCALE = 0.12
 
 
@@ -29,9 +31,9 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
         Blurry float image, (H, W) or (H, W, C).
     psf : numpy.ndarray
         The PSF, 2-D (all channels) or (h, w, C).
-    lam : 'auto' or float
-        Weight of the data term; 'auto' uses ``0.12 / sigma^2`` per channel with
-        ``sigma`` the estimated noise level.
+    lam : 'auto', float or sequence of float
+        Weight of the data term (one number, or one per channel the solver sees);
+        'auto' uses ``0.12 / sigma^2`` per channel with ``sigma`` the estimated noise level.
     rho : float, optional
         ADMM penalty; default ``lam / 50`` (a good conditioning for images in [0, 1]).
     max_iter : int
@@ -103,12 +105,22 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
 
 
 class TVDeblurrer(NonBlindDeblurrer):
-    """Total-variation deconvolution as a Deblurrer; ``fit`` tunes ``lam`` (-> ``lam_``)."""
+    """Total-variation deconvolution as a Deblurrer; ``fit`` fixes ``lam`` (-> ``lam_``).
+
+    ``fit(blurry)`` alone keeps the 'auto' weight of every channel; ``fit(blurry, sharp)``
+    tunes one weight in ``tune_range`` for the best mean PSNR on the pairs.
+    """
 
     _solver = staticmethod(tv)
     _tuned = "lam"
-    _tune_range = (10.0, 1e5)
+
+    @staticmethod
+    def _auto_values(image, psf, params):
+        problem = prepare(image, psf, boundary=params["boundary"], workers=params["workers"],
+                          colour_space=params["colour_space"])
+        return resolve_lam("auto", problem, AUTO_LAM_SCALE)
 
     def __init__(self, *, psf=None, lam="auto", rho=None, max_iter=100, tol=1e-4, isotropic=True,
-                 boundary="smooth", colour_space="auto", clip=False, workers=None, callback=None):
+                 boundary="smooth", colour_space="auto", clip=False, workers=None, callback=None,
+                 tune_range=LAM_TUNE_RANGE):
         store_params(self, locals())

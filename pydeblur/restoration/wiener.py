@@ -13,13 +13,15 @@ from ._problem import (
     difference_spectrum,
     estimate_noise_sigma,
     frequency_grid,
+    is_per_channel,
+    per_channel_values,
     prepare,
     regularizer_energy,
 )
 
-#: Factor on the model's balance, calibrated once on BSDS500 *train* photos (12 photos x
-#: 4 PSF families, noise sigma 0.01): the white-filter model underestimates the balance
-#: for heavy-tailed natural-image gradients. Reproduce with benchmarks/calibrate_auto.py.
+#: Factor on the model's balance, calibrated once on BSDS500 *train* photos (8 photos x 4 PSF
+#: families x noise sigma 0.01 and 0.02, 64 pairs): the white-filter model underestimates the
+#: balance for heavy-tailed natural-image gradients. Reproduce with benchmarks/calibrate_auto.py.
 AUTO_BALANCE_SCALE = {"gradient": 1.7, "laplacian": 0.5, "identity": 1.0}
 
 
@@ -53,10 +55,12 @@ def wiener(image, psf, *, balance="auto", regularizer: str = "gradient", boundar
         Blurry float image, (H, W) or (H, W, C).
     psf : numpy.ndarray
         The PSF, 2-D (all channels) or (h, w, C) (one per channel).
-    balance : 'auto', float or callable
+    balance : 'auto', float, sequence of float or callable
         Noise-to-signal ratio. 'auto' estimates the noise level from the image and
         the signal power under a power-law model, per channel (see
-        :func:`auto_balance`); a float >= 0 is used as given; a callable
+        :func:`auto_balance`); a float >= 0 is used as given; a sequence gives one value
+        per channel the solver sees (in the opponent space under ``colour_space``
+        'auto' / 'opponent', as ``WienerDeblurrer.fit`` stores them); a callable
         ``balance(fy, fx)`` of frequencies in cycles per pixel (arrays of shapes
         (H', 1) and (1, W'//2+1) on the padded grid) returns a spectrum.
     regularizer : {'gradient', 'laplacian', 'identity'}
@@ -95,10 +99,12 @@ def wiener(image, psf, *, balance="auto", regularizer: str = "gradient", boundar
     check_choice(regularizer, tuple(REGULARIZER_POWER), name="regularizer")
     if isinstance(balance, str):
         check_choice(balance, ("auto",), name="balance")
-    elif not callable(balance):
+    elif not callable(balance) and not is_per_channel(balance):
         balance = check_number(balance, name="balance", low=0)
     problem = prepare(image, psf, boundary=boundary, workers=workers, colour_space=colour_space)
-    if balance != "auto":  # one filter for every channel commutes with the orthonormal transform
+    if is_per_channel(balance):
+        balance = per_channel_values(balance, problem, name="balance", low=0, low_inclusive=True)
+    elif not isinstance(balance, str):  # one filter for every channel commutes with the orthonormal transform
         problem.opponent = False
     power = REGULARIZER_POWER[regularizer]
     reg_rows = difference_spectrum(problem.shape[0], problem.dtype)
@@ -114,8 +120,10 @@ def wiener(image, psf, *, balance="auto", regularizer: str = "gradient", boundar
             spectrum *= np.divide(np.conj(otf), denominator, out=np.zeros_like(otf),
                                   where=denominator > 0)
         else:
-            if balance == "auto":
+            if isinstance(balance, str):
                 value = auto_balance(problem.image_channel(c), problem.psf_of(c), regularizer)
+            elif isinstance(balance, np.ndarray):
+                value = float(balance[c])
             else:
                 value = balance
             apply_wiener(spectrum, otf, reg_rows, reg_cols, power, value)
@@ -156,9 +164,12 @@ def inverse(image, psf, *, threshold: float = 0.1, boundary: str = "smooth", cli
 
 
 class WienerDeblurrer(NonBlindDeblurrer):
-    """Wiener deconvolution as a Deblurrer; ``fit`` tunes ``balance`` (-> ``balance_``).
+    """Wiener deconvolution as a Deblurrer; ``fit`` fixes ``balance`` (-> ``balance_``).
 
-    Parameters are those of :func:`wiener`, plus ``psf``.
+    Parameters are those of :func:`wiener`, plus ``psf`` and ``tune_range`` (the
+    interval ``fit`` searches on pairs). ``fit(blurry)`` alone keeps the 'auto' balance
+    of every channel (so ``fit(y).restore(y)`` equals ``wiener(y, psf)``);
+    ``fit(blurry, sharp)`` tunes one balance for the best mean PSNR.
 
     Examples
     --------
@@ -169,19 +180,28 @@ class WienerDeblurrer(NonBlindDeblurrer):
 
     _solver = staticmethod(wiener)
     _tuned = "balance"
-    _tune_range = (1e-6, 1.0)
+
+    @staticmethod
+    def _auto_values(image, psf, params):
+        problem = prepare(image, psf, boundary=params["boundary"], workers=params["workers"],
+                          colour_space=params["colour_space"])
+        return [auto_balance(problem.image_channel(c), problem.psf_of(c), params["regularizer"])
+                for c in range(problem.n_channels)]
 
     def __init__(self, *, psf=None, balance="auto", regularizer="gradient", boundary="smooth",
-                 colour_space="auto", clip=False, workers=None):
+                 colour_space="auto", clip=False, workers=None, tune_range=(1e-6, 1.0)):
         store_params(self, locals())
 
 
 class InverseDeblurrer(NonBlindDeblurrer):
-    """Truncated inverse filter as a Deblurrer; ``fit`` tunes ``threshold`` (-> ``threshold_``)."""
+    """Truncated inverse filter as a Deblurrer; ``fit(blurry, sharp)`` tunes ``threshold_``.
+
+    There is no rule for the threshold from a blurry image alone, so ``fit`` needs pairs.
+    """
 
     _solver = staticmethod(inverse)
     _tuned = "threshold"
-    _tune_range = (1e-4, 0.5)
 
-    def __init__(self, *, psf=None, threshold=0.1, boundary="smooth", clip=False, workers=None):
+    def __init__(self, *, psf=None, threshold=0.1, boundary="smooth", clip=False, workers=None,
+                 tune_range=(1e-4, 0.5)):
         store_params(self, locals())
