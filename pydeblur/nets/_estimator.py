@@ -231,8 +231,8 @@ class NetDeblurrer(BaseDeblurrer):
         """
         if sharp is None:
             raise ValueError(
-                f"{type(self).__name__} trains on pairs: pass sharp images, fit(blurry, sharp), or train on a "
-                "folder with fit_dataset(...) / pydeblur train. For shipped weights use "
+                f"{type(self).__name__} trains on pairs: pass sharp images, fit(blurry, sharp), or train "
+                "on a folder with fit_dataset(...) / pydeblur train. For shipped weights use "
                 f"{type(self).__name__}.from_pretrained(name) and restore without fitting."
             )
         train = PairDataset((blurry, sharp), crop=self.crop_size,
