@@ -5,9 +5,11 @@ from scipy import ndimage
 
 from pydeblur import psf
 from pydeblur.operators import (
+    BlurOperator,
     convolve,
     convolve_adjoint,
     convolve_spatially_varying,
+    gradient_energy,
     pad_boundary,
 )
 
@@ -154,3 +156,57 @@ def test_spatially_varying_blends_between_nodes():
     assert y.sum() == pytest.approx(x.sum())  # every window's PSF keeps the flux
     with pytest.raises(ValueError, match="gy, gx"):
         convolve_spatially_varying(x, psf.motion(9, 0))
+
+
+GRIDS = [(32, 32), (33, 47), (40, 31)]
+
+
+@pytest.mark.parametrize("shape", GRIDS)
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blur_operator_dot_test_and_agrees_with_convolve(shape, kernel, dtype, rng):
+    blur = BlurOperator(KERNELS[kernel], shape, dtype=dtype, workers=1)
+    assert blur.adjointness_error(rng=0) < 50 * tolerance(dtype)
+    x = rng.random(shape).astype(dtype)
+    ax = blur.apply(x)
+    assert ax.dtype == dtype and ax.shape == shape
+    np.testing.assert_allclose(ax, convolve(x, KERNELS[kernel], boundary="periodic", method="fft"),
+                               atol=20 * tolerance(dtype))
+    np.testing.assert_allclose(blur.adjoint(x), convolve_adjoint(x, KERNELS[kernel], boundary="periodic",
+                                                                 method="fft"), atol=20 * tolerance(dtype))
+    np.testing.assert_allclose(blur.irfft2(blur.data_term(x, 3.0)), 3 * blur.adjoint(x),
+                               atol=50 * tolerance(dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blur_operator_solve_is_the_normal_equations(dtype, rng):
+    shape = (30, 36)
+    blur = BlurOperator(psf.motion(7, 30), shape, dtype=dtype, workers=1)
+    y = rng.random(shape).astype(dtype)
+    lam, beta, mu = 50.0, 2.0, 0.5
+    grad = gradient_energy(shape, dtype)
+    x = blur.solve(blur.data_term(y, lam), weight=lam, prior_spectrum=grad, prior_weight=beta,
+                   identity_weight=mu)
+    assert x.dtype == dtype
+
+    def gradients(z):
+        return np.roll(z, -1, 1) - z, np.roll(z, -1, 0) - z
+
+    gx, gy = gradients(x)
+    regulariser = (np.roll(gx, 1, 1) - gx) + (np.roll(gy, 1, 0) - gy)  # D^T D x
+    residual = lam * blur.adjoint(blur.apply(x) - y) + beta * regulariser + mu * x
+    assert np.abs(residual).max() < 1e3 * tolerance(dtype) * lam
+    again = blur.solve(blur.data_term(y, lam), weight=lam, prior_spectrum=grad, prior_weight=beta,
+                       identity_weight=mu)
+    np.testing.assert_array_equal(again, x)  # the cached system is the same system
+    other = blur.solve(blur.data_term(y, lam), weight=lam, prior_spectrum=grad, prior_weight=2 * beta,
+                       identity_weight=mu)
+    assert not np.allclose(other, x)  # a new weight is a new system, not the cached one
+
+
+def test_blur_operator_from_an_otf_is_the_same_operator(rng):
+    blur = BlurOperator(psf.gaussian(1.5), (24, 28), workers=1)
+    same = BlurOperator.from_otf(blur.otf, (24, 28), workers=1)
+    x = rng.random((24, 28))
+    np.testing.assert_array_equal(same.apply(x), blur.apply(x))
+    assert same.adjointness_error(rng=1) < 1e-12

@@ -183,7 +183,8 @@ def test_reestimated_observation_keeps_the_image_and_reblurs_the_border(boundary
     problem = prepare(y, KERNEL, boundary=boundary, workers=1)
     observed = problem.channel(0)
     estimate = np.random.default_rng(0).random(problem.shape)
-    refreshed = problem.reestimated_observation(problem.rfft2(estimate), problem.otf(0), observed)
+    blur = problem.operator(0)
+    refreshed = blur.reestimate_border(blur.rfft2(estimate), observed, problem.crop)
     reblurred = convolve(estimate, KERNEL, boundary="periodic")
     inside = np.zeros(problem.shape, bool)
     inside[problem.crop] = True

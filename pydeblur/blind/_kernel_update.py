@@ -6,11 +6,17 @@ import numpy as np
 import scipy.fft
 from scipy import ndimage
 
+from ..operators import BlurOperator
 from ..psf._utils import center, normalize
 
 
 def _gradients(x):
-    return np.roll(x, -1, axis=1) - x, np.roll(x, -1, axis=0) - x
+    """Periodic forward differences along columns and rows (as every solver takes them)."""
+    from ..restoration._kernels import forward_differences
+
+    gx, gy = np.empty_like(x), np.empty_like(x)
+    forward_differences(x, gx, gy)
+    return gx, gy
 
 
 def salient_gradients(latent: np.ndarray, size: int, threshold: float | None = None):
@@ -54,10 +60,10 @@ def estimate_kernel(observations, size: int, *, gamma: float, n_cg: int = 20) ->
         shape = blurry.shape
         gram = np.zeros((shape[0], shape[1] // 2 + 1), dtype=np.float64)
         correlation = np.zeros(gram.shape, dtype=np.complex128)
-        for gx, gy in zip(latent_gradients, _gradients(blurry), strict=True):
-            fx = scipy.fft.rfft2(gx)
-            correlation += np.conj(fx) * scipy.fft.rfft2(gy)
-            gram += np.abs(fx) ** 2
+        for latent, observed in zip(latent_gradients, _gradients(blurry), strict=True):
+            by_latent = BlurOperator.from_otf(scipy.fft.rfft2(latent), shape, workers=1)  # k -> grad(x) * k
+            correlation += by_latent.data_term(observed)
+            gram += by_latent.gram
         systems.append((shape, gram, correlation))
 
     def to_support(spectrum, shape):

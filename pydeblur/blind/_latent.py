@@ -12,10 +12,8 @@ one Fourier-domain solve for ``x``.
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
 
-from ..psf._utils import psf_to_otf
-from ..restoration._problem import gradient_energy
+from ..operators import BlurOperator, gradient_energy
 
 #: The learned prior's gradient is recomputed every this many splitting rounds.
 LEARNED_REFRESH = 3
@@ -30,26 +28,28 @@ def restore_latent(blurry: np.ndarray, kernel: np.ndarray, *, lam_grad: float, l
     auxiliary variable is one gradient step from ``x`` of size ``lam_learned / beta``.
     See the module notes.
     """
+    from ..restoration._kernels import adjoint_differences, forward_differences
+
     if lam_dark > 0:
         from ._kernels import dark_channel
-    otf = psf_to_otf(kernel, blurry.shape)
-    data = np.conj(otf) * scipy.fft.rfft2(blurry)
-    otf_energy = np.abs(otf) ** 2
-    grad_energy = gradient_energy(blurry.shape, np.float64)
+    blur = BlurOperator(kernel, blurry.shape, dtype=blurry.dtype, workers=1)
+    data = blur.data_term(blurry)
+    grad_energy = gradient_energy(blurry.shape, blurry.dtype)
     x = blurry.copy()
+    gx, gy, pull = (np.empty_like(x) for _ in range(3))
+    none = np.broadcast_to(np.zeros((1, 1), dtype=x.dtype), x.shape)  # nothing to subtract
     weights = [w for w in (lam_grad, lam_intensity, lam_dark, lam_learned) if w > 0]
     beta = 2 * min(weights)
     step = 0
     while beta < beta_max:
         numerator = data.copy()
-        denominator = otf_energy.copy()
         if lam_grad > 0:
-            gx, gy = np.roll(x, -1, axis=1) - x, np.roll(x, -1, axis=0) - x
-            keep = gx**2 + gy**2 >= lam_grad / beta
-            gx, gy = gx * keep, gy * keep
-            adjoint = (np.roll(gx, 1, axis=1) - gx) + (np.roll(gy, 1, axis=0) - gy)
-            numerator += beta * scipy.fft.rfft2(adjoint)
-            denominator += beta * grad_energy
+            forward_differences(x, gx, gy)
+            drop = gx**2 + gy**2 < lam_grad / beta
+            gx[drop] = 0.0
+            gy[drop] = 0.0
+            adjoint_differences(gx, gy, none, none, pull)
+            numerator += beta * blur.rfft2(pull)
         target, weight = np.zeros_like(x), 0.0
         if lam_intensity > 0:
             target += np.where(x**2 >= lam_intensity / beta, x, 0.0)
@@ -67,9 +67,9 @@ def restore_latent(blurry: np.ndarray, kernel: np.ndarray, *, lam_grad: float, l
             target += x - (lam_learned / beta) * score_gradient
             weight += beta
         if weight > 0:
-            numerator += beta * scipy.fft.rfft2(target)
-            denominator += weight
-        x = scipy.fft.irfft2(numerator / denominator, s=blurry.shape)
+            numerator += beta * blur.rfft2(target)
+        x = blur.solve(numerator, weight=1.0, prior_spectrum=grad_energy,
+                       prior_weight=beta if lam_grad > 0 else 0.0, identity_weight=weight)
         beta *= 2
         step += 1
     return x

@@ -44,16 +44,6 @@ def apply_truncated_inverse(spectrum, otf, threshold):  # pragma: no cover - com
 
 
 @numba.njit(cache=True)
-def multiply_spectrum(spectrum, otf, conjugate):  # pragma: no cover - compiled
-    """``spectrum *= otf`` (or ``conj(otf)``) in place: a convolution (correlation) step."""
-    rows, cols = spectrum.shape
-    for i in range(rows):
-        for j in range(cols):
-            h = otf[i, j]
-            spectrum[i, j] = spectrum[i, j] * (h.conjugate() if conjugate else h)
-
-
-@numba.njit(cache=True)
 def rl_ratio(observed, blurred, floor, damping, out):  # pragma: no cover - compiled
     """Richardson-Lucy ratio ``observed / blurred`` into ``out``, optionally damped.
 

@@ -1,7 +1,8 @@
 """What every FFT-based solver shares: input checks, boundary extension, OTFs, colour, output.
 
-A solver calls :func:`prepare` once, loops over ``problem.channels`` solving one
-padded 2-D channel at a time (which keeps peak memory to a few channel-sized arrays),
+A solver calls :func:`prepare` once, loops over ``range(problem.n_channels)`` solving one
+padded 2-D channel at a time (which keeps peak memory to a few channel-sized arrays)
+through that channel's :class:`~pydeblur.operators.BlurOperator` (``problem.operator(c)``),
 stores each result with ``problem.store`` and returns ``problem.result(clip)``.
 
 Colour images blurred by one PSF can be solved in an opponent colour space
@@ -17,8 +18,13 @@ import numpy as np
 import scipy.fft
 
 from .._validation import check_choice, check_image, check_number, check_psf
-from ..operators import SOLVER_BOUNDARIES, check_workers, pad_channel, padding_plan
-from ..psf._utils import psf_to_otf
+from ..operators import (
+    SOLVER_BOUNDARIES,
+    BlurOperator,
+    check_workers,
+    pad_channel,
+    padding_plan,
+)
 
 #: Orthonormal opponent colour transform; its rows map R, G, B to luminance,
 #: red-green and blue-yellow.
@@ -46,7 +52,7 @@ class Problem:
         h, w = image.shape[:2]
         self.crop = (slice(self._plan[2], self._plan[2] + h), slice(self._plan[3], self._plan[3] + w))
         self.n_channels = 1 if image.ndim == 2 else image.shape[2]
-        self._otf_cache: dict[int, np.ndarray] = {}
+        self._operators: dict[int, BlurOperator] = {}
         self._out = np.empty(image.shape, dtype=self.dtype)
 
     def image_channel(self, c: int) -> np.ndarray:
@@ -70,13 +76,17 @@ class Problem:
     def psf_of(self, c: int) -> np.ndarray:
         return self.psf if self.psf.ndim == 2 else self.psf[:, :, c]
 
-    def otf(self, c: int) -> np.ndarray:
-        """Half-spectrum OTF of channel ``c``'s PSF on the padded grid (cached)."""
+    def operator(self, c: int) -> BlurOperator:
+        """The blur of channel ``c`` on the padded grid (one operator per distinct PSF, cached)."""
         key = 0 if self.psf.ndim == 2 else c
-        if key not in self._otf_cache:
-            self._otf_cache[key] = psf_to_otf(self.psf_of(c), self.shape, dtype=self.dtype,
-                                                 workers=self.workers)
-        return self._otf_cache[key]
+        if key not in self._operators:
+            self._operators[key] = BlurOperator(self.psf_of(c), self.shape, dtype=self.dtype,
+                                                workers=self.workers)
+        return self._operators[key]
+
+    def otf(self, c: int) -> np.ndarray:
+        """Half-spectrum OTF of channel ``c``'s PSF on the padded grid."""
+        return self.operator(c).otf
 
     def rfft2(self, x: np.ndarray) -> np.ndarray:
         return scipy.fft.rfft2(x, workers=self.workers)
@@ -88,31 +98,6 @@ class Problem:
     def padded(self) -> bool:
         """Whether the FFT grid extends past the image (every boundary but 'periodic')."""
         return self.shape != self.image.shape[:2]
-
-    def data_term(self, observed: np.ndarray, otf: np.ndarray, lam) -> np.ndarray:
-        """``lam conj(H) Y``: the data term's half spectrum for a padded observation."""
-        from ._kernels import multiply_spectrum
-
-        spectrum = self.rfft2(observed)
-        multiply_spectrum(spectrum, otf, True)
-        spectrum *= self.dtype.type(lam)
-        return spectrum
-
-    def reestimated_observation(self, x_spectrum: np.ndarray, otf: np.ndarray,
-                                observed: np.ndarray) -> np.ndarray:
-        """The padded observation with its border replaced by the re-blurred estimate.
-
-        The padding past the image stands for scene the camera never saw; an iterative
-        solver starts from the boundary extension and, by refilling the border with
-        ``k * x`` from its current estimate ``x`` (given as its half spectrum, which is
-        overwritten), ends up fitting the data term on the observed pixels alone.
-        """
-        from ._kernels import multiply_spectrum
-
-        multiply_spectrum(x_spectrum, otf, False)
-        reblurred = self.irfft2(x_spectrum)
-        reblurred[self.crop] = observed[self.crop]
-        return reblurred
 
     def store(self, c: int, padded_result: np.ndarray) -> None:
         if self.image.ndim == 3:
@@ -196,25 +181,6 @@ def report_progress(callback, problem: Problem, channel: int, estimate: np.ndarr
     view = estimate[problem.crop]
     view.flags.writeable = False
     callback({"channel": channel, **info, "estimate": view})
-
-
-def frequency_grid(shape, dtype) -> tuple[np.ndarray, np.ndarray]:
-    """Frequencies (cycles per pixel) of a half spectrum: (H, 1) rows and (1, W//2+1) columns."""
-    fy = scipy.fft.fftfreq(shape[0]).astype(dtype)[:, None]
-    fx = scipy.fft.rfftfreq(shape[1]).astype(dtype)[None, :]
-    return fy, fx
-
-
-def difference_spectrum(n: int, dtype, *, half: bool = False) -> np.ndarray:
-    """``|D|^2 = 2 - 2 cos(2 pi f)`` of a forward difference along an axis of length n."""
-    freqs = scipy.fft.rfftfreq(n) if half else scipy.fft.fftfreq(n)
-    return (2 - 2 * np.cos(2 * np.pi * freqs)).astype(dtype)
-
-
-def gradient_energy(shape, dtype) -> np.ndarray:
-    """``|Dx|^2 + |Dy|^2`` of the periodic forward differences on a half-spectrum grid."""
-    return (difference_spectrum(shape[0], dtype)[:, None]
-            + difference_spectrum(shape[1], dtype, half=True)[None, :])
 
 
 #: Regularisers as a power of the gradient spectrum ``|Dx|^2 + |Dy|^2``.

@@ -8,8 +8,9 @@ import numpy as np
 
 from .._validation import check_number
 from ..base import store_params
+from ..operators import gradient_energy
 from ._base import NonBlindDeblurrer
-from ._problem import check_callback, gradient_energy, prepare, report_progress, resolve_lam
+from ._problem import check_callback, prepare, report_progress, resolve_lam
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
 #: (benchmarks/calibrate_auto.py).
@@ -123,9 +124,8 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
     for c in range(problem.n_channels):
         lam_c = problem.dtype.type(lams[c] if lams.size > 1 else lams[0])
         observed = problem.channel(c)
-        otf = problem.otf(c)
-        data_term = problem.data_term(observed, otf, lam_c)
-        otf_energy = lam_c * (otf.real**2 + otf.imag**2)
+        blur = problem.operator(c)
+        data_term = blur.data_term(observed, lam_c)
         x = observed
         gx, gy, wx, wy = (np.empty_like(x) for _ in range(4))
         zero = np.zeros((1, 1), dtype=x.dtype)
@@ -143,14 +143,15 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
                     _lookup_shrinkage(gy, float(beta), alpha, wy, table)
                 none = np.broadcast_to(zero, x.shape)  # nothing to subtract, without a buffer
                 adjoint_differences(wx, wy, none, none, gx)
-                spectrum = problem.rfft2(gx)
+                spectrum = blur.rfft2(gx)
                 spectrum *= problem.dtype.type(beta)
                 spectrum += data_term
-                spectrum /= otf_energy + problem.dtype.type(beta) * grad_energy
-                x = problem.irfft2(spectrum)
+                spectrum = blur.solve(spectrum, weight=lam_c, prior_spectrum=grad_energy, prior_weight=beta,
+                                      out_spectrum=True)
+                x = blur.irfft2(spectrum)
                 if problem.padded:
-                    observed = problem.reestimated_observation(spectrum, otf, observed)
-                    data_term = problem.data_term(observed, otf, lam_c)
+                    observed = blur.reestimate_border(spectrum, observed, problem.crop)
+                    data_term = blur.data_term(observed, lam_c)
                 del spectrum
                 step += 1
                 report_progress(callback, problem, c, x, iteration=step, max_iter=total, beta=beta)

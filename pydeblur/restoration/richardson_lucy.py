@@ -62,7 +62,7 @@ def richardson_lucy(image, psf, *, max_iter: int = 30, tv: float = 0.0, damping=
     N. Dey et al., Microscopy Research and Technique 69(4), 2006;
     R. L. White, "Image restoration using the damped Richardson-Lucy method", 1994.
     """
-    from ._kernels import multiply_spectrum, rl_ratio, tv_divergence
+    from ._kernels import rl_ratio, tv_divergence
 
     max_iter = check_number(max_iter, name="max_iter", low=1, integer=True)
     tv = check_number(tv, name="tv", low=0, high=0.05, high_inclusive=False)
@@ -77,17 +77,13 @@ def richardson_lucy(image, psf, *, max_iter: int = 30, tv: float = 0.0, damping=
     floor = _FLOOR[problem.dtype]
     for c in range(problem.n_channels):
         observed = problem.channel(c)
-        otf = problem.otf(c)
+        blur = problem.operator(c)
         estimate = np.full_like(observed, observed.mean())
         ratio = np.empty_like(observed)
         curvature = np.empty_like(observed) if tv > 0 else None
         for iteration in range(1, max_iter + 1):
-            spectrum = problem.rfft2(estimate)
-            multiply_spectrum(spectrum, otf, False)
-            rl_ratio(observed, problem.irfft2(spectrum), floor, damping, ratio)
-            spectrum = problem.rfft2(ratio)
-            multiply_spectrum(spectrum, otf, True)
-            correction = problem.irfft2(spectrum)
+            rl_ratio(observed, blur.apply(estimate), floor, damping, ratio)
+            correction = blur.adjoint(ratio)
             if tv > 0:
                 tv_divergence(estimate, floor, curvature)
                 denominator = np.maximum(1 - tv * curvature, _TV_DENOMINATOR_MIN)

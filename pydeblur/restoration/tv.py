@@ -6,8 +6,9 @@ import numpy as np
 
 from .._validation import check_number
 from ..base import store_params
+from ..operators import gradient_energy
 from ._base import NonBlindDeblurrer
-from ._problem import check_callback, gradient_energy, prepare, report_progress, resolve_lam
+from ._problem import check_callback, prepare, report_progress, resolve_lam
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
 #: (benchmarks/calibrate_auto.py).
@@ -76,22 +77,22 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
         lam_c = float(lams[c] if lams.size > 1 else lams[0])
         rho_c = dtype(rho if rho is not None else lam_c / 50)
         observed = problem.channel(c)
-        otf = problem.otf(c)
-        data_term = problem.data_term(observed, otf, lam_c)
-        denominator = dtype(lam_c) * (otf.real**2 + otf.imag**2) + rho_c * grad_energy
+        blur = problem.operator(c)
+        data_term = blur.data_term(observed, lam_c)
         x = observed
         zx, zy, ux, uy = (np.zeros_like(x) for _ in range(4))
         buffer = np.empty_like(x)
         for iteration in range(1, max_iter + 1):
             adjoint_differences(zx, zy, ux, uy, buffer)
-            spectrum = problem.rfft2(buffer)
+            spectrum = blur.rfft2(buffer)
             spectrum *= rho_c
             spectrum += data_term
-            spectrum /= denominator
-            x_new = problem.irfft2(spectrum)
+            spectrum = blur.solve(spectrum, weight=lam_c, prior_spectrum=grad_energy, prior_weight=rho_c,
+                                  out_spectrum=True)
+            x_new = blur.irfft2(spectrum)
             if problem.padded:
-                observed = problem.reestimated_observation(spectrum, otf, observed)
-                data_term = problem.data_term(observed, otf, lam_c)
+                observed = blur.reestimate_border(spectrum, observed, problem.crop)
+                data_term = blur.data_term(observed, lam_c)
             del spectrum
             change = relative_change(x_new, x)
             x = x_new

@@ -6,13 +6,12 @@ import numpy as np
 
 from .._validation import check_choice, check_number
 from ..base import store_params
+from ..operators import difference_spectrum, frequency_grid
 from ._base import NonBlindDeblurrer
 from ._problem import (
     REGULARIZER_FILTERS,
     REGULARIZER_POWER,
-    difference_spectrum,
     estimate_noise_sigma,
-    frequency_grid,
     is_per_channel,
     per_channel_values,
     prepare,
