@@ -22,7 +22,6 @@ import numpy as np
 #: Relative tolerance on ``psf.sum() == 1``.
 PSF_SUM_RTOL = 1e-4
 
-BOUNDARIES = ("periodic", "reflect", "smooth")
 
 
 def float_dtype(dtype) -> np.dtype:

@@ -1,4 +1,8 @@
-"""Side-by-side figures built with numpy and OpenCV (no plotting library needed)."""
+"""Figures: before/after panels with captions and a PSF inset, built with numpy and OpenCV.
+
+No plotting library is needed; the command line (``restore --compare``, ``demo``,
+``bench``), the examples and the benchmarks draw their figures with :func:`montage`.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ def _label(panel: np.ndarray, text: str) -> np.ndarray:
 
 
 def montage(panels, labels, *, psf=None, gap: int = 4) -> np.ndarray:
-    """Panels side by side with a caption above each; an optional PSF inset on the first.
+    """Panels side by side with a caption above each; an optional PSF inset on the second.
 
     Parameters
     ----------

@@ -50,9 +50,10 @@ def test_colour_uses_the_luminance_kernel_and_restores_every_channel(blurred):
 def test_parameters_change_the_estimate(blurred):
     blurry, _, _ = blurred
     base = estimate_psf(blurry, 15)
-    for change in ({"lam": 2e-2}, {"gamma": 300.0}, {"n_iter": 2}, {"prior": "dark_channel"}):
+    changes = ({"grad_weight": 2e-2}, {"kernel_reg": 300.0}, {"iter_per_level": 2}, {"prior": "dark_channel"})
+    for change in changes:
         assert not np.allclose(estimate_psf(blurry, 15, **change), base), change
-    assert not np.allclose(estimate_psf(blurry, 15, prior="dark_channel", lam_prior=4e-2),
+    assert not np.allclose(estimate_psf(blurry, 15, prior="dark_channel", prior_weight=4e-2),
                            estimate_psf(blurry, 15, prior="dark_channel"))
 
 
@@ -71,7 +72,7 @@ def test_bad_arguments(blurred):
 def test_deblurrer_contract_and_kernel_attribute(blurred):
     blurry, sharp, truth = blurred
     small = (blurry[:128, :128], sharp[:128, :128])
-    check_deblurrer(lambda: BlindDeblurrer(psf_size=13, n_iter=2), *small)
+    check_deblurrer(lambda: BlindDeblurrer(psf_size=13, iter_per_level=2), *small)
     deblurrer = BlindDeblurrer(psf_size=15)
     deblurrer.restore([blurry, blurry])
     assert not hasattr(deblurrer, "psf_")  # restore keeps no state
@@ -91,7 +92,7 @@ def test_fit_keeps_the_kernel_and_restore_uses_it(blurred):
 def test_frames_that_share_a_shake_give_one_kernel(blurred):
     blurry, _, truth = blurred
     frames = [blurry[:, :140], blurry[:, -140:]]
-    deblurrer = BlindDeblurrer(psf_size=15, n_iter=3).fit(frames)
+    deblurrer = BlindDeblurrer(psf_size=15, iter_per_level=3).fit(frames)
     assert deblurrer.psf_.shape == (15, 15)
     assert kernel_similarity(deblurrer.psf_, truth) > 0.8
     with pytest.raises(TypeError, match="img_as_float"):
@@ -100,7 +101,7 @@ def test_frames_that_share_a_shake_give_one_kernel(blurred):
 
 def test_fit_on_pairs_keeps_their_kernels_and_scores_up_to_a_shift(blurred):
     blurry, sharp, _ = blurred
-    deblurrer = BlindDeblurrer(psf_size=15, n_iter=2, tune_range=(100, 1000)).fit(blurry, sharp)
+    deblurrer = BlindDeblurrer(psf_size=15, iter_per_level=2, tune_range=(100, 1000)).fit(blurry, sharp)
     assert 100 <= deblurrer.final_lam_ <= 1000 and len(deblurrer.psfs_) == 1
     assert not hasattr(deblurrer, "psf_")
     shifted = np.roll(sharp, 2, axis=1)
@@ -109,6 +110,23 @@ def test_fit_on_pairs_keeps_their_kernels_and_scores_up_to_a_shift(blurred):
 
 def test_fit_tunes_the_final_weight(blurred):
     blurry, sharp, _ = blurred
-    deblurrer = BlindDeblurrer(psf_size=15, n_iter=2).fit(blurry, sharp)
+    deblurrer = BlindDeblurrer(psf_size=15, iter_per_level=2).fit(blurry, sharp)
     assert 10 <= deblurrer.final_lam_ <= 1e5
-    assert deblurrer.score(blurry, sharp) >= BlindDeblurrer(psf_size=15, n_iter=2).score(blurry, sharp) - 1e-6
+    untuned = BlindDeblurrer(psf_size=15, iter_per_level=2)
+    assert deblurrer.score(blurry, sharp) >= untuned.score(blurry, sharp) - 1e-6
+
+
+def test_renamed_parameters_still_work_with_a_warning(blurred):
+    blurry, _, _ = blurred
+    new = estimate_psf(blurry, 15, grad_weight=2e-2, iter_per_level=2, kernel_reg=100.0)
+    with pytest.warns(FutureWarning, match="use grad_weight="):
+        old = estimate_psf(blurry, 15, lam=2e-2, iter_per_level=2, kernel_reg=100.0)
+    np.testing.assert_array_equal(old, new)
+    with pytest.raises(TypeError, match="pass grad_weight= only"):
+        estimate_psf(blurry, 15, lam=1e-2, grad_weight=1e-2)
+    with pytest.warns(FutureWarning, match="positional prior, psf_size"):
+        deblurrer = BlindDeblurrer("dark_channel", 13)
+    assert (deblurrer.prior, deblurrer.psf_size) == ("dark_channel", 13)
+    with pytest.warns(FutureWarning, match="n_iter= is deprecated"):
+        assert BlindDeblurrer(n_iter=2).iter_per_level == 2
+    assert "n_iter" not in BlindDeblurrer().get_params()

@@ -31,7 +31,7 @@ def test_gradient_has_the_image_shape(tiny_weights):
 def test_learned_prior_estimates_a_valid_kernel(tiny_weights):
     x = sample_image("camera", dtype=np.float64)[100:228, 150:278]
     blurry = convolve(x, psf.motion(7, 0), boundary="reflect")
-    kernel = estimate_psf(blurry, 9, prior="learned", classifier=tiny_weights, n_iter=1)
+    kernel = estimate_psf(blurry, 9, prior="learned", classifier=tiny_weights, iter_per_level=1)
     assert kernel.shape == (9, 9) and (kernel >= 0).all() and kernel.sum() == pytest.approx(1)
 
 

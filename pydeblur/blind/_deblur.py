@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from .._deprecation import renamed_parameters
 from .._tuning import tune_on_pairs
 from .._validation import check_image
 from ..base import BaseDeblurrer, as_pairs, store_params
 from ..restoration import hyper_laplacian
-from ._estimate import estimate_psf
+from ._estimate import RENAMED, estimate_psf
 
 #: Search interval of ``BlindDeblurrer.fit`` on pairs for ``final_lam``.
 FINAL_LAM_TUNE_RANGE = (10.0, 1e5)
 
 
-def blind_deconvolve(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4e-3,
-                     lam_prior: float = 4e-3, n_iter: int = 5, gamma: float = 30.0,
+@renamed_parameters(**RENAMED)
+def blind_deconvolve(image, psf_size: int = 31, *, prior: str = "l0", grad_weight: float = 4e-3,
+                     prior_weight: float = 4e-3, iter_per_level: int = 5, kernel_reg: float = 30.0,
                      final_lam="auto", clip: bool = False, callback=None):
     """Deblur a photo whose blur kernel is unknown.
 
@@ -27,8 +29,9 @@ def blind_deconvolve(image, psf_size: int = 31, *, prior: str = "l0", lam: float
         Blurry float image, (H, W) or (H, W, C), values in [0, 1].
     psf_size : int
         Odd side of the kernel to estimate; choose it a little larger than the blur.
-    prior, lam, lam_prior, n_iter, gamma, callback
-        Passed to :func:`estimate_psf`.
+    prior, grad_weight, prior_weight, iter_per_level, kernel_reg, callback
+        Passed to :func:`estimate_psf` (``lam``, ``lam_prior``, ``n_iter`` and ``gamma``
+        are the deprecated names of the four weights and counts).
     final_lam : 'auto' or float
         Data weight of the final hyper-Laplacian restoration (its ``lam``).
     clip : bool
@@ -51,8 +54,8 @@ def blind_deconvolve(image, psf_size: int = 31, *, prior: str = "l0", lam: float
     (True, (13, 13))
     """
     image = check_image(image)
-    kernel = estimate_psf(image, psf_size, prior=prior, lam=lam, lam_prior=lam_prior, n_iter=n_iter,
-                          gamma=gamma, callback=callback)
+    kernel = estimate_psf(image, psf_size, prior=prior, grad_weight=grad_weight, prior_weight=prior_weight,
+                          iter_per_level=iter_per_level, kernel_reg=kernel_reg, callback=callback)
     restored = hyper_laplacian(image, kernel.astype(image.dtype), lam=final_lam, clip=clip)
     return restored, kernel
 
@@ -84,14 +87,15 @@ class BlindDeblurrer(BaseDeblurrer):
 
     _score_upto_shift = True
 
-    def __init__(self, *, prior: str = "l0", psf_size: int = 31, lam: float = 4e-3, lam_prior: float = 4e-3,
-                 n_iter: int = 5, gamma: float = 30.0, final_lam="auto", clip: bool = False,
-                 tune_range=FINAL_LAM_TUNE_RANGE):
+    @renamed_parameters(positional=("prior", "psf_size"), **RENAMED)
+    def __init__(self, *, prior: str = "l0", psf_size: int = 31, grad_weight: float = 4e-3,
+                 prior_weight: float = 4e-3, iter_per_level: int = 5, kernel_reg: float = 30.0,
+                 final_lam="auto", clip: bool = False, tune_range=FINAL_LAM_TUNE_RANGE):
         store_params(self, locals())
 
     def _estimation_params(self) -> dict:
-        return {"prior": self.prior, "lam": self.lam, "lam_prior": self.lam_prior, "n_iter": self.n_iter,
-                "gamma": self.gamma}
+        return {"prior": self.prior, "grad_weight": self.grad_weight, "prior_weight": self.prior_weight,
+                "iter_per_level": self.iter_per_level, "kernel_reg": self.kernel_reg}
 
     def _final_lam(self):
         fitted = getattr(self, "final_lam_", None)

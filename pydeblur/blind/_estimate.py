@@ -6,14 +6,18 @@ import math
 
 import numpy as np
 
+from .._deprecation import renamed_parameters
 from .._validation import check_choice, check_image, check_number
 from ..base import as_image_list
-from ..operators import pad_boundary
+from ..methods import PRIORS
+from ..operators import pad_channel, padding_plan
 from ..psf._utils import center, crop, pad_to, rescale
 from ._kernel_update import estimate_kernel, salient_gradients
 from ._latent import restore_latent
 
-PRIORS = ("l0", "l0_text", "dark_channel", "learned")
+#: Deprecated parameter names of the blind functions and their new names.
+RENAMED = {"lam": "grad_weight", "lam_prior": "prior_weight", "n_iter": "iter_per_level",
+           "gamma": "kernel_reg"}
 LUMA = (0.299, 0.587, 0.114)  # Rec. 601 weights of the luminance the kernel is estimated on
 
 
@@ -36,14 +40,15 @@ def _odd(value: float) -> int:
     return max(3, 2 * round((value - 1) / 2) + 1)
 
 
-def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4e-3,
-                 lam_prior: float = 4e-3, n_iter: int = 5, gamma: float = 30.0, classifier=None,
-                 callback=None) -> np.ndarray:
+@renamed_parameters(**RENAMED)
+def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", grad_weight: float = 4e-3,
+                 prior_weight: float = 4e-3, iter_per_level: int = 5, kernel_reg: float = 30.0,
+                 classifier=None, callback=None) -> np.ndarray:
     """Estimate the blur kernel of a photo from the photo alone, coarse to fine.
 
     The kernel is estimated on the luminance over a pyramid whose levels differ by a
     factor sqrt(2), from a 3x3 kernel at the coarsest level up to ``psf_size``. At every
-    level, ``n_iter`` rounds alternate a latent-image step (an L0-type prior, see
+    level, ``iter_per_level`` rounds alternate a latent-image step (an L0-type prior, see
     ``prior``) with a kernel step: least squares on the latent image's salient
     gradients (a threshold that keeps every orientation represented and relaxes by
     1.1 per round) with Tikhonov weight ``gamma``, solved by conjugate gradients on the
@@ -65,14 +70,15 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
         intensities (Pan et al. 2014, for text and dark backgrounds); 'dark_channel':
         sparse gradients and a sparse dark channel (Pan et al. 2016); 'learned': sparse
         gradients and a CNN's blur score (Li et al. 2018; needs the torch extra).
-    lam : float
-        Weight of the L0 gradient prior.
-    lam_prior : float
-        Weight of the second term of 'l0_text' / 'dark_channel' / 'learned'.
-    n_iter : int
-        Alternations per pyramid level.
-    gamma : float
-        Tikhonov weight of the kernel step.
+    grad_weight : float
+        Weight of the L0 gradient prior (was ``lam``, deprecated).
+    prior_weight : float
+        Weight of the second term of 'l0_text' / 'dark_channel' / 'learned' (was
+        ``lam_prior``).
+    iter_per_level : int
+        Alternations per pyramid level (was ``n_iter``).
+    kernel_reg : float
+        Tikhonov weight of the kernel step (was ``gamma``).
     classifier : str or os.PathLike, optional
         'learned' only: the blur classifier's weights (default: the shipped
         ``blur-classifier``).
@@ -100,16 +106,18 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", lam: float = 4
         if 4 * psf_size > min(frame.shape[:2]):
             raise ValueError(f"psf_size {psf_size} is too large for a {frame.shape[0]}x{frame.shape[1]} "
                              "image; the kernel can be at most a quarter of the shorter side.")
-    return _estimate_checked(frames, psf_size, prior=prior, lam=lam, lam_prior=lam_prior, n_iter=n_iter,
-                             gamma=gamma, classifier=classifier, callback=callback)
+    return _estimate_checked(frames, psf_size, prior=prior, grad_weight=grad_weight,
+                             prior_weight=prior_weight, iter_per_level=iter_per_level,
+                             kernel_reg=kernel_reg, classifier=classifier, callback=callback)
 
 
-def _estimate_checked(frames, psf_size, *, prior, lam, lam_prior, n_iter, gamma, classifier, callback):
+def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, iter_per_level, kernel_reg,
+                      classifier, callback):
     """:func:`estimate_psf` on checked frames (internal callers validate once, at their entry)."""
-    lam = check_number(lam, name="lam", low=0, low_inclusive=False)
-    lam_prior = check_number(lam_prior, name="lam_prior", low=0)
-    n_iter = check_number(n_iter, name="n_iter", low=1, integer=True)
-    gamma = check_number(gamma, name="gamma", low=0)
+    grad_weight = check_number(grad_weight, name="grad_weight", low=0, low_inclusive=False)
+    prior_weight = check_number(prior_weight, name="prior_weight", low=0)
+    iter_per_level = check_number(iter_per_level, name="iter_per_level", low=1, integer=True)
+    kernel_reg = check_number(kernel_reg, name="kernel_reg", low=0)
     learned_gradient = _learned_gradient(prior, classifier)
     greys = [_luminance(frame) for frame in frames]
     n_levels = max(1, math.ceil(math.log(psf_size / 3) / math.log(math.sqrt(2))) + 1)
@@ -129,11 +137,11 @@ def _estimate_checked(frames, psf_size, *, prior, lam, lam_prior, n_iter, gamma,
         previous_scale = level_scale
         resized = [_resize(g, shape) if shape != g.shape else g
                    for g, shape in zip(greys, shapes, strict=True)]
-        padded = [pad_boundary(r, (size, size), boundary="smooth")[0] for r in resized]
-        lam_grad, lam_second = lam, lam_prior  # every level starts from the full weights
+        padded = [pad_channel(r, padding_plan(r.shape, (size, size), "smooth"), "smooth") for r in resized]
+        lam_grad, lam_second = grad_weight, prior_weight  # every level starts from the full weights
         thresholds = [None] * len(frames)
         patch = max(3, _odd(35 * scale * min(1.0, min(shapes[0]) / 255)))
-        for iteration in range(n_iter):
+        for iteration in range(iter_per_level):
             observations = []
             for f, frame in enumerate(padded):
                 latent = restore_latent(
@@ -145,7 +153,7 @@ def _estimate_checked(frames, psf_size, *, prior, lam, lam_prior, n_iter, gamma,
                 gx, gy, thresholds[f] = salient_gradients(latent, size, thresholds[f])
                 thresholds[f] /= 1.1
                 observations.append(((gx, gy), frame))
-            kernel = estimate_kernel(observations, size, gamma=gamma)
+            kernel = estimate_kernel(observations, size, gamma=kernel_reg)
             lam_grad, lam_second = max(lam_grad / 1.1, 1e-4), max(lam_second / 1.1, 1e-4)
             if callback is not None:
                 callback({"level": level + 1, "levels": n_levels, "iteration": iteration + 1,

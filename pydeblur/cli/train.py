@@ -68,6 +68,11 @@ def add_prior_parser(commands) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
 
 
+def _print_epoch(entry: dict) -> None:
+    print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in entry.items()),
+          flush=True)
+
+
 def run(args) -> int:
     from ..methods import METHODS
     from ..nets import PairDataset, SyntheticBlurDataset
@@ -92,7 +97,7 @@ def run(args) -> int:
     params = dict(precision=args.precision, device=device, epochs=args.epochs,
                   steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, crop_size=args.crop,
                   lr=args.lr, checkpoint_dir=args.checkpoint_dir, seed=args.seed,
-                  progress=not args.no_progress, num_workers=args.num_workers)
+                  progress=not args.no_progress, num_workers=args.num_workers, callback=_print_epoch)
     if args.init_weights is not None:  # --size, if given, may only add ResBlocks (e.g. srn small -> medium)
         net = cls.from_pretrained(args.init_weights, warm_start=True, **params,
                                   **({"size": args.size} if args.size else {}))

@@ -345,9 +345,8 @@ class NetDeblurrer(BaseDeblurrer):
             if val is not None and rank == 0:
                 entry["val_psnr"] = self._validate(model, val, device, precision)
             history.append(entry)
-            if self.progress and rank == 0:
-                print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                               for k, v in entry.items()), flush=True)
+            if self.callback is not None and rank == 0:
+                self.callback(entry)
             if checkpoint is not None and rank == 0:
                 save_checkpoint(checkpoint, {
                     "model": model.state_dict(), "config": config, "epoch": epoch + 1, "history": history,

@@ -47,7 +47,11 @@ _COMMON_DOC = """
         and more ResBlocks (SRN 'small' -> 'medium') grows the network: the extra
         ResBlocks start as identities, so training starts from what the weights did.
     progress : bool
-        Progress bar and one line per epoch.
+        Show a progress bar (tqdm, on stderr) during training.
+    callback : callable, optional
+        ``callback(entry)`` after every epoch with the history entry (``epoch``,
+        ``seconds``, ``lr``, the losses and ``val_psnr`` when validating); under
+        torch.distributed on rank 0 only. ``pydeblur train`` prints it.
     seed : int
         Seed of initialisation and data.
 """
@@ -62,7 +66,7 @@ class SRNDeblur(NetDeblurrer):
     def __init__(self, *, size="small", precision="auto", device=None, tile=1024, tile_overlap=32,
                  tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
                  crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
-                 warm_start=False, progress=True, seed=0):
+                 warm_start=False, progress=True, callback=None, seed=0):
         store_params(self, locals())
 
     def _build(self, config):
@@ -82,7 +86,7 @@ class DeepDeblur(NetDeblurrer):
     def __init__(self, *, size="small", precision="auto", device=None, tile=1024, tile_overlap=32,
                  tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
                  crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
-                 warm_start=False, progress=True, seed=0, adversarial_weight=0.0):
+                 warm_start=False, progress=True, callback=None, seed=0, adversarial_weight=0.0):
         store_params(self, locals())
 
     def _build(self, config):
@@ -124,7 +128,7 @@ class DeblurGAN(NetDeblurrer):
     def __init__(self, *, size="small", precision="auto", device=None, tile=1024, tile_overlap=32,
                  tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
                  crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
-                 warm_start=False, progress=True, seed=0, n_critic=5, gp_weight=10.0,
+                 warm_start=False, progress=True, callback=None, seed=0, n_critic=5, gp_weight=10.0,
                  content_weight=100.0, vgg_weights=None):
         store_params(self, locals())
 
