@@ -74,8 +74,14 @@ def load_levin(folder) -> list[dict]:
     Either a folder of ``.mat`` files, each holding ``x`` (sharp), ``y`` (blurred) and
     ``f`` (kernel), or a folder with ``sharp/``, ``blurry/`` and ``kernel/`` subfolders
     whose files share a stem (images as PNG / JPEG / TIFF, kernels as ``.npy`` or
-    images). Integer images are divided by their type's maximum; kernels are
-    normalised to sum 1.
+    images, read by :func:`pydeblur.psf.read`, in convolution orientation). Integer
+    images are divided by their type's maximum; kernels are normalised to sum 1.
+
+    In the original ``.mat`` files ``y`` is the *correlation* of ``x`` with ``f``
+    (``y ~ convolve(x, f[::-1, ::-1])``, measured: 1-3 grey levels of residual with the
+    flipped kernel against 3-15 with ``f``), so the returned ``psf`` is ``f`` flipped,
+    the kernel this package convolves with. The kernels are not centred: compare
+    results up to a shift.
 
     Returns
     -------
@@ -85,6 +91,7 @@ def load_levin(folder) -> list[dict]:
     """
     from .io import imread, list_images
     from .psf import normalize
+    from .psf import read as read_psf
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -103,8 +110,9 @@ def load_levin(folder) -> list[dict]:
             if missing:
                 raise ValueError(f"{path} lacks the field(s) {missing}; expected x, y and f.")
             sharp, blurry = (_as_unit_float(data[k]) for k in ("x", "y"))
+            kernel = np.asarray(data["f"], dtype=np.float64)[::-1, ::-1]  # correlation -> convolution
             cases.append({"name": path.stem, "blurry": blurry, "sharp": sharp,
-                          "psf": normalize(np.asarray(data["f"], dtype=np.float64))})
+                          "psf": normalize(np.ascontiguousarray(kernel))})
         return cases
     sub = {name: folder / name for name in ("sharp", "blurry", "kernel")}
     if not all(p.is_dir() for p in sub.values()):
@@ -115,11 +123,8 @@ def load_levin(folder) -> list[dict]:
         name = blurry_path.stem
         if name not in sharps or name not in kernels:
             raise ValueError(f"{blurry_path} has no matching sharp image or kernel named {name}.*")
-        kernel_path = kernels[name]
-        kernel = np.load(kernel_path) if kernel_path.suffix == ".npy" else imread(kernel_path)
         cases.append({"name": name, "blurry": imread(blurry_path, dtype=np.float64),
-                      "sharp": imread(sharps[name], dtype=np.float64),
-                      "psf": normalize(np.asarray(kernel, dtype=np.float64))})
+                      "sharp": imread(sharps[name], dtype=np.float64), "psf": read_psf(kernels[name])})
     return cases
 
 

@@ -82,7 +82,8 @@ def parse_psf(spec) -> np.ndarray:
     """A PSF from a file (.npy, or an image) or a spec such as ``"motion:length=15,angle=30"``.
 
     Specs: ``gaussian:sigma=S[,size=N,angle=A]``, ``defocus:radius=R[,size=N]``,
-    ``motion:length=L[,angle=A,size=N]``. An image file is read as grey and normalised.
+    ``motion:length=L[,angle=A,size=N]``. Files are read by :func:`pydeblur.psf.read`
+    (``.npy`` without pickle, or an image read as grey without its alpha channel).
     """
     from . import psf as psf_module
 
@@ -104,18 +105,7 @@ def parse_psf(spec) -> np.ndarray:
     if not path.is_file():
         raise ValueError(f"--psf {text!r} is neither a file nor a spec; give a .npy / image file or e.g. "
                          f"'motion:length=15,angle=30' ({', '.join(_PSF_SPECS)}).")
-    if path.suffix.lower() == ".npy":
-        kernel = np.load(path, allow_pickle=False)
-    else:
-        from .io import imread
-
-        kernel = imread(path, dtype=np.float64)
-        kernel = kernel.mean(axis=2) if kernel.ndim == 3 else kernel
-    kernel = np.asarray(kernel, dtype=np.float64)
-    if kernel.ndim != 2 or kernel.sum() <= 0 or not np.isfinite(kernel).all():
-        raise ValueError(f"{path}: a PSF must be a finite 2-D array with a positive sum, got shape "
-                         f"{kernel.shape}.")
-    return psf_module.normalize(kernel)
+    return psf_module.read(path)
 
 
 def make(name: str, *, psf=None, weights=None, **params):

@@ -32,6 +32,7 @@ def test_load_levin_mat_and_folder_layouts(tmp_path):
     cases = load_levin(tmp_path)
     assert [c["name"] for c in cases] == ["im1_ker1"]
     assert cases[0]["psf"].sum() == pytest.approx(1) and cases[0]["sharp"].max() <= 1
+    np.testing.assert_allclose(cases[0]["psf"], k[::-1, ::-1])  # the .mat f is a correlation kernel
     scipy.io.savemat(tmp_path / "bad.mat", {"x": x})
     with pytest.raises(ValueError, match="lacks"):
         load_levin(tmp_path)
@@ -45,3 +46,39 @@ def test_load_levin_mat_and_folder_layouts(tmp_path):
     assert case["blurry"].dtype == np.float64 and case["psf"].shape == k.shape
     with pytest.raises(ValueError, match="neither"):
         load_levin(root / "sharp")
+
+
+def test_load_levin_orients_the_kernel_for_convolution(tmp_path):
+    from pydeblur.operators import convolve
+
+    x = smooth_image((40, 40))
+    f = np.zeros((7, 7))
+    f[1, 1], f[3, 5], f[5, 2] = 0.5, 0.3, 0.2  # asymmetric: a wrong orientation shows
+    y = convolve(x, f[::-1, ::-1], boundary="reflect")  # the files' model: correlation with f
+    scipy.io.savemat(tmp_path / "im1_ker1.mat", {"x": x, "y": y, "f": f})
+    case = load_levin(tmp_path)[0]
+    np.testing.assert_allclose(convolve(case["sharp"], case["psf"], boundary="reflect"), case["blurry"],
+                               atol=1e-12)
+
+
+def test_one_psf_reader_for_files(tmp_path):
+    from pydeblur.methods import parse_psf
+
+    k = psf.motion(9, 30)
+    np.save(tmp_path / "k.npy", k)
+    np.testing.assert_allclose(psf.read(tmp_path / "k.npy"), k)
+    rgba = np.dstack([psf.to_image(k)] * 3 + [np.ones(k.shape)])  # opaque alpha must not add mass
+    imwrite(tmp_path / "k.png", rgba, bit_depth=16)
+    assert np.abs(psf.read(tmp_path / "k.png") - k).max() < 1e-3
+    np.testing.assert_array_equal(parse_psf(str(tmp_path / "k.png")), psf.read(tmp_path / "k.png"))
+    np.save(tmp_path / "c.npy", k.astype(complex))
+    with pytest.raises(ValueError, match="complex"):
+        psf.read(tmp_path / "c.npy")
+    np.save(tmp_path / "neg.npy", k - 0.1)
+    with pytest.raises(ValueError, match="non-negative"):
+        psf.read(tmp_path / "neg.npy")
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="not a plain .npy"):
+        psf.read(tmp_path / "obj.npy")
+    with pytest.raises(FileNotFoundError):
+        psf.read(tmp_path / "missing.npy")

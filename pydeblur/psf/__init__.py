@@ -5,6 +5,7 @@ at index ``size // 2``.
 """
 
 from ._families import defocus, gaussian, motion
+from ._read import read
 from ._trajectory import trajectory
 from ._utils import (
     center,
@@ -29,6 +30,7 @@ __all__ = [
     "otf_to_psf",
     "pad_to",
     "psf_to_otf",
+    "read",
     "rescale",
     "to_image",
     "trajectory",
