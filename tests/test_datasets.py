@@ -78,7 +78,7 @@ def test_one_psf_reader_for_files(tmp_path):
     with pytest.raises(ValueError, match="non-negative"):
         psf.read(tmp_path / "neg.npy")
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(ValueError, match="not a plain .npy"):
+    with pytest.raises(ValueError, match=r"not a plain \.npy"):
         psf.read(tmp_path / "obj.npy")
     with pytest.raises(FileNotFoundError):
         psf.read(tmp_path / "missing.npy")
