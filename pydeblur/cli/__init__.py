@@ -21,7 +21,8 @@ def _commands():
     from . import bench, demo, psf, restore, synth, train
 
     return {"psf": psf.run, "synth": synth.run, "restore": restore.run, "bench": bench.run,
-            "train": train.run, "train-prior": train.run_prior, "demo": demo.run}
+            "train": train.run, "train-prior": train.run_prior, "train-denoiser": train.run_denoiser,
+            "demo": demo.run}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_parser(commands)
     train.add_parser(commands)
     train.add_prior_parser(commands)
+    train.add_denoiser_parser(commands)
     restore.add_parser(commands)
     bench.add_parser(commands)
     demo.add_parser(commands)

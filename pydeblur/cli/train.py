@@ -138,3 +138,40 @@ def run_prior(args) -> int:
                               callback=lambda entry: print(entry, flush=True))
     print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
     return EXIT_OK
+
+
+def add_denoiser_parser(commands) -> None:
+    """Register ``train-denoiser`` on the command's subparsers."""
+    from ..methods import PRECISIONS
+
+    parser = commands.add_parser(
+        "train-denoiser", help="train the CNN denoiser of plug-and-play deconvolution",
+        description="Train the noise-level-conditioned denoiser (IRCNN-style) on crops of sharp photos "
+                    "with Gaussian noise of random sigma; writes float16 safetensors. With "
+                    "--checkpoint-dir a rerun resumes.")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
+    parser.add_argument("--sharp-dir", type=Path, nargs="+", required=True, help="folder(s) of sharp photos")
+    parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--crop", type=int, default=48)
+    parser.add_argument("--width", type=int, default=64, help="channels of the hidden layers")
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--max-sigma", type=float, default=50 / 255, help="largest training noise sigma")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS)
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
+    parser.add_argument("--checkpoint-dir", type=Path, help="checkpoints; an existing one is resumed")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def run_denoiser(args) -> int:
+    from ..nets.denoiser import train_denoiser
+
+    record = train_denoiser(args.sharp_dir, args.output, steps=args.steps, batch_size=args.batch_size,
+                            crop=args.crop, width=args.width, lr=args.lr, max_sigma=args.max_sigma,
+                            precision=args.precision, device=args.device, seed=args.seed,
+                            checkpoint_dir=args.checkpoint_dir, overwrite=args.overwrite,
+                            command="pydeblur " + " ".join(sys.argv[1:]),
+                            callback=lambda entry: print(entry, flush=True))
+    print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
+    return EXIT_OK

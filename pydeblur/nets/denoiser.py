@@ -1,0 +1,224 @@
+"""A noise-level-conditioned CNN denoiser: the learned prior of plug-and-play deconvolution.
+
+The network (IRCNN-style, Zhang et al. CVPR 2017, conditioned like FFDNet) takes a
+colour image and a constant map of the noise sigma as a fourth channel and predicts
+the noise, which is subtracted: ``x = y - f([y, sigma])``. Seven 3x3 convolutions with
+dilations 1, 2, 3, 4, 3, 2, 1 see a 33x33 window. Grey images go through it as three
+equal channels. It is trained here on sharp photos with Gaussian noise of sigma drawn
+uniformly from ``[0, max_sigma]`` (50/255 by default), so one network serves every
+strength an annealed plug-and-play schedule asks for.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import check_image, check_number
+from ._torch import F, nn, torch
+from .checkpoint import load_checkpoint, save_checkpoint
+from .precision import autocast, resolve_device, resolve_precision
+from .weights import load_into, load_weights, resolve_weights_path, save_weights
+
+ARCHITECTURE = "denoiser-ircnn"
+SHIPPED_NAME = "denoiser"
+DILATIONS = (1, 2, 3, 4, 3, 2, 1)
+MAX_SIGMA = 50 / 255
+
+
+class DenoiserNet(nn.Module):
+    """Dilated conv stack on ``[image (3), sigma map (1)]`` that predicts the noise (3 channels)."""
+
+    def __init__(self, width: int = 64):
+        super().__init__()
+        layers, channels = [], 4
+        for index, dilation in enumerate(DILATIONS):
+            last = index == len(DILATIONS) - 1
+            layers.append(nn.Conv2d(channels, 3 if last else width, 3, padding=dilation, dilation=dilation))
+            if not last:
+                layers.append(nn.ReLU(inplace=True))
+            channels = width
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, noisy, sigma):
+        """``noisy``: (N, 3, H, W); ``sigma``: (N,) noise levels. Returns the denoised images."""
+        level = sigma.view(-1, 1, 1, 1).to(noisy.dtype).expand(-1, 1, *noisy.shape[2:])
+        return noisy - self.body(torch.cat([noisy, level], dim=1))
+
+
+def load_denoiser(name_or_path=SHIPPED_NAME, device=None) -> DenoiserNet:
+    """The trained denoiser from a shipped name or a weights file (never random weights)."""
+    path = resolve_weights_path(name_or_path)
+    state, config, _ = load_weights(path)
+    if config.get("architecture") != ARCHITECTURE:
+        raise ValueError(f"{path} holds {config.get('architecture')!r} weights, not a denoiser "
+                         f"({ARCHITECTURE!r}).")
+    model = DenoiserNet(config["width"])
+    load_into(model, state, path)
+    return model.to(resolve_device(device)).eval()
+
+
+class _AtLevel(nn.Module):
+    """The denoiser at one noise level, shaped like the deblurring networks for tiled inference."""
+
+    def __init__(self, model: DenoiserNet, sigma: float):
+        super().__init__()
+        self.model = model
+        self.sigma = float(sigma)
+
+    def forward(self, noisy):
+        level = torch.full((noisy.shape[0],), self.sigma, device=noisy.device)
+        return (self.model(noisy, level),)
+
+
+def denoise_array(model: DenoiserNet, image: np.ndarray, sigma: float, *, precision: str = "auto",
+                  tile: int | None = 1024) -> np.ndarray:
+    """Denoise a checked float image (H, W) or (H, W, 3) with a loaded model; same shape and dtype.
+
+    Large images run in tiles of at most ``tile`` px with a 32 px overlap (the network
+    sees 16 px each way), blended, so memory stays bounded.
+    """
+    from .inference import restore_image
+
+    device = next(model.parameters()).device
+    return restore_image(_AtLevel(model, sigma), image, multiple=1, device=device,
+                         precision=resolve_precision(precision, device), tile=tile, overlap=32)
+
+
+def denoise(image, sigma, *, denoiser=SHIPPED_NAME, device=None, precision: str = "auto",
+            tile: int | None = 1024) -> np.ndarray:
+    """Remove Gaussian noise of standard deviation ``sigma`` with the trained CNN denoiser.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        Float image in [0, 1], (H, W) or (H, W, 3).
+    sigma : float
+        Noise standard deviation in image units (0.02 = 5/255), in [0, 50/255]; the
+        network was trained on that range.
+    denoiser : str or os.PathLike
+        Shipped weights name or a file written by :func:`train_denoiser`.
+    device, precision, tile
+        As for the networks: CUDA when available, bf16 where native, tiles of at most
+        ``tile`` px (None: whole image).
+
+    Returns
+    -------
+    numpy.ndarray
+        The denoised image, same shape and dtype.
+    """
+    image = check_image(image)
+    if image.ndim == 3 and image.shape[2] != 3:
+        raise ValueError(f"denoise takes grey or RGB images; got {image.shape[2]} channels. "
+                         "Drop alpha first (image[..., :3]).")
+    sigma = check_number(sigma, name="sigma", low=0, high=MAX_SIGMA * (1 + 1e-6))
+    return denoise_array(load_denoiser(denoiser, device), image, sigma, precision=precision, tile=tile)
+
+
+def _crops(images, crop, batch, rng):
+    out = np.empty((batch, 3, crop, crop), dtype=np.float32)
+    for b in range(batch):
+        image = images[rng.integers(len(images))]
+        top = rng.integers(image.shape[0] - crop + 1)
+        left = rng.integers(image.shape[1] - crop + 1)
+        patch = image[top : top + crop, left : left + crop]
+        patch = np.rot90(patch, rng.integers(4))
+        if rng.integers(2):
+            patch = patch[:, ::-1]
+        if rng.random() < 0.2:  # grey photos go through the network as three equal channels
+            patch = np.repeat(patch.mean(axis=2, keepdims=True), 3, axis=2)
+        out[b] = patch.transpose(2, 0, 1)
+    return out
+
+
+def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 16, crop: int = 48,
+                   width: int = 64, lr: float = 1e-3, max_sigma: float = MAX_SIGMA, precision: str = "auto",
+                   device=None, seed: int = 0, checkpoint_dir=None, checkpoint_every: int = 500,
+                   log_every: int = 100, command: str = "", overwrite: bool = False, callback=None) -> dict:
+    """Train the denoiser on crops of sharp photos with random Gaussian noise; writes safetensors.
+
+    Adam with a cosine decay to lr/20 over ``steps``, L1 loss on the denoised image,
+    flips, rotations and 20 % grey crops. With ``checkpoint_dir`` a checkpoint (weights,
+    optimiser, schedule, random state, history; safetensors + JSON) is written every
+    ``checkpoint_every`` steps and a rerun resumes from it. ``callback(entry)``
+    receives every ``log_every`` steps the history entry (step, loss, PSNR gain on the
+    batch, seconds, steps per second). Returns the training record, also stored in the
+    file with ``command``. An existing ``output`` is refused before training unless
+    ``overwrite``.
+    """
+    from ..io import imread, list_images
+
+    if Path(output).exists() and not overwrite:
+        raise FileExistsError(f"{output} already exists; pass overwrite=True (--overwrite) to replace it.")
+    steps = check_number(steps, name="steps", low=1, integer=True)
+    batch_size = check_number(batch_size, name="batch_size", low=1, integer=True)
+    crop = check_number(crop, name="crop", low=16, integer=True)
+    dirs = [sharp_dirs] if isinstance(sharp_dirs, (str, Path)) else list(sharp_dirs)
+    paths = [p for d in dirs for p in list_images(d)]
+    if not paths:
+        raise ValueError(f"no images found in {dirs}.")
+    images = [imread(p, alpha="drop") for p in paths]
+    images = [i if i.ndim == 3 else np.repeat(i[:, :, None], 3, axis=2) for i in images
+              if min(i.shape[:2]) >= crop]
+    device = resolve_device(device)
+    precision = resolve_precision(precision, device)
+    torch.manual_seed(seed)
+    model = DenoiserNet(width).to(device).to(memory_format=torch.channels_last)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: 0.05 + 0.475 * (1 + np.cos(np.pi * min(s, steps) / steps)))
+    rng = np.random.default_rng(seed)
+    history, start_step, elapsed = [], 0, 0.0
+    checkpoint = Path(checkpoint_dir) / "denoiser-checkpoint.safetensors" if checkpoint_dir else None
+    config = {"architecture": ARCHITECTURE, "width": width}
+    if checkpoint is not None and checkpoint.exists():
+        state = load_checkpoint(checkpoint, device=device)
+        if state["config"] != config or state["steps"] != steps:
+            raise ValueError(f"{checkpoint} was written for {state['config']} and {state['steps']} steps; "
+                             "use another checkpoint_dir.")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        rng.bit_generator.state = state["rng"]
+        history, start_step, elapsed = state["history"], state["step"], state["seconds"]
+    start, losses, gains = time.perf_counter() - elapsed, [], []
+    window = time.perf_counter()
+    for step in range(start_step + 1, steps + 1):
+        clean = torch.from_numpy(_crops(images, crop, batch_size, rng)).to(device)
+        sigma = torch.from_numpy(rng.uniform(0, max_sigma, batch_size).astype(np.float32)).to(device)
+        noise = torch.from_numpy(rng.standard_normal(clean.shape).astype(np.float32)).to(device)
+        noisy = (clean + sigma.view(-1, 1, 1, 1) * noise).contiguous(memory_format=torch.channels_last)
+        with autocast(device, precision):
+            out = model(noisy, sigma)
+        loss = F.l1_loss(out.float(), clean)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        losses.append(float(loss.detach()))
+        with torch.no_grad():
+            mse_in = ((noisy.float() - clean) ** 2).mean(dim=(1, 2, 3)).clamp_min(1e-10)
+            mse_out = ((out.float() - clean) ** 2).mean(dim=(1, 2, 3)).clamp_min(1e-10)
+            gains.append(float((10 * torch.log10(mse_in / mse_out)).mean()))
+        if step % log_every == 0 or step == steps:
+            now = time.perf_counter()
+            entry = {"step": step, "loss": round(float(np.mean(losses)), 5),
+                     "psnr_gain": round(float(np.mean(gains)), 3), "seconds": round(now - start, 1),
+                     "steps_per_second": round(len(losses) / (now - window), 3)}
+            history.append(entry)
+            losses, gains, window = [], [], now
+            if callback is not None:
+                callback(entry)
+        if checkpoint is not None and (step % checkpoint_every == 0 or step == steps):
+            save_checkpoint(checkpoint, {
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "schedule": schedule.state_dict(), "rng": rng.bit_generator.state, "history": history,
+                "step": step, "steps": steps, "config": config, "seconds": time.perf_counter() - start})
+    record = {"command": command, "history": history, "steps": steps, "batch_size": batch_size, "crop": crop,
+              "lr": lr, "max_sigma": max_sigma, "precision": precision, "images": len(images),
+              "torch": torch.__version__, "wall_seconds": round(time.perf_counter() - start, 1)}
+    save_weights(output, model.to(memory_format=torch.contiguous_format).cpu(), config=config, record=record,
+                 overwrite=overwrite, dtype="float16")
+    return record

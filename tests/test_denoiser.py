@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from pydeblur import sample_image  # noqa: E402
+from pydeblur.io import imwrite  # noqa: E402
+from pydeblur.nets.denoiser import DenoiserNet, denoise, load_denoiser, train_denoiser  # noqa: E402
+from pydeblur.nets.weights import read_record  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("photos")
+    image = sample_image("astronaut")
+    for i in range(2):
+        imwrite(folder / f"p{i}.png", image[64 * i : 64 * i + 96, 100:196])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def weights(photos, tmp_path_factory):
+    path = tmp_path_factory.mktemp("w") / "dn.safetensors"
+    train_denoiser(photos, path, steps=3, batch_size=2, crop=32, width=8, log_every=1)
+    return path
+
+
+def test_the_network_is_conditioned_on_sigma():
+    torch.manual_seed(0)
+    net = DenoiserNet(8).eval()
+    x = torch.rand(1, 3, 20, 24)
+    with torch.no_grad():
+        a, b = net(x, torch.tensor([0.0])), net(x, torch.tensor([0.2]))
+    assert a.shape == x.shape and not torch.allclose(a, b)
+
+
+def test_denoise_keeps_shape_dtype_and_grey(weights):
+    rng = np.random.default_rng(0)
+    for shape in [(40, 52, 3), (37, 45)]:
+        for dtype in (np.float32, np.float64):
+            image = rng.random(shape).astype(dtype)
+            before = image.copy()
+            out = denoise(image, 0.05, denoiser=weights)
+            assert out.shape == shape and out.dtype == dtype and np.isfinite(out).all()
+            np.testing.assert_array_equal(image, before)
+    grey = rng.random((30, 34)).astype(np.float32)
+    as_rgb = denoise(np.repeat(grey[:, :, None], 3, axis=2), 0.05, denoiser=weights)
+    np.testing.assert_allclose(denoise(grey, 0.05, denoiser=weights), as_rgb.mean(axis=2), atol=1e-6)
+
+
+def test_tiles_give_the_whole_image_result_inside(weights):
+    image = np.random.default_rng(1).random((90, 70, 3)).astype(np.float32)
+    whole = denoise(image, 0.1, denoiser=weights, tile=None)
+    tiled = denoise(image, 0.1, denoiser=weights, tile=64)
+    assert np.abs(whole - tiled).max() < 1e-4  # overlap 32 > the 16 px each way the network sees
+
+
+def test_bad_input_and_missing_weights(weights, tmp_path):
+    with pytest.raises(ValueError, match="sigma"):
+        denoise(np.zeros((16, 16)), 0.5, denoiser=weights)
+    with pytest.raises(ValueError, match="channels"):
+        denoise(np.zeros((16, 16, 4)), 0.1, denoiser=weights)
+    with pytest.raises(TypeError, match="img_as_float"):
+        denoise(np.zeros((16, 16), np.uint8), 0.1, denoiser=weights)
+    with pytest.raises(FileNotFoundError, match="Nothing is downloaded"):
+        load_denoiser("no-such-denoiser")
+    truncated = tmp_path / "t.safetensors"
+    truncated.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        load_denoiser(truncated)
+
+
+def test_training_resumes_from_its_checkpoint_and_refuses_to_overwrite(photos, tmp_path):
+    params = {"steps": 4, "batch_size": 2, "crop": 32, "width": 8, "log_every": 1}
+    straight = tmp_path / "straight.safetensors"
+    train_denoiser(photos, straight, **params)
+    interrupted = tmp_path / "ckpt"
+    with pytest.raises(RuntimeError, match="stop"):
+        def stop(entry):
+            if entry["step"] == 3:  # after the checkpoint of step 2
+                raise RuntimeError("stop")
+        train_denoiser(photos, tmp_path / "x.safetensors", checkpoint_dir=interrupted, checkpoint_every=2,
+                       callback=stop, **params)
+    from pydeblur.nets.checkpoint import load_checkpoint
+
+    assert load_checkpoint(interrupted / "denoiser-checkpoint.safetensors")["step"] == 2
+    resumed = tmp_path / "resumed.safetensors"
+    train_denoiser(photos, resumed, checkpoint_dir=interrupted, checkpoint_every=2, **params)
+    a, b = load_denoiser(straight), load_denoiser(resumed)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q)
+    assert [e["step"] for e in read_record(resumed)["history"]] == [1, 2, 3, 4]
+    with pytest.raises(FileExistsError, match="overwrite"):
+        train_denoiser(photos, straight, **params)
