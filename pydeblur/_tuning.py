@@ -46,18 +46,21 @@ def check_tune_range(tune_range, *, name: str = "tune_range") -> tuple[float, fl
     return low, high
 
 
-def tune_on_pairs(restore_with: Callable, pairs, tune_range, *, name: str = "tune_range") -> float:
+def tune_on_pairs(restore_with: Callable, pairs, tune_range, *, upto_shift: bool = False,
+                  name: str = "tune_range") -> float:
     """The value in ``tune_range`` whose restorations have the best mean PSNR on ``pairs``.
 
     ``restore_with(blurry, value, index)`` restores the ``index``-th blurry image with the
     parameter at ``value`` (the index lets a caller reuse per-image work, such as a
-    kernel estimated once). The search is :func:`maximize_log_scalar`.
+    kernel estimated once). PSNR is measured as the Deblurrer's ``score`` measures it
+    (``upto_shift``: after the best shift). The search is :func:`maximize_log_scalar`.
     """
-    from .metrics import psnr
+    from .metrics import psnr, psnr_upto_shift
 
     low, high = check_tune_range(tune_range, name=name)
+    measure = psnr_upto_shift if upto_shift else psnr
 
     def score(value):
-        return float(np.mean([psnr(restore_with(b, value, i), s) for i, (b, s) in enumerate(pairs)]))
+        return float(np.mean([measure(restore_with(b, value, i), s) for i, (b, s) in enumerate(pairs)]))
 
     return maximize_log_scalar(score, low, high)

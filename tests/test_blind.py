@@ -6,6 +6,7 @@ from contract import check_deblurrer
 
 from pydeblur import psf, sample_image
 from pydeblur.blind import PRIORS, BlindDeblurrer, blind_deconvolve, estimate_psf
+from pydeblur.blind._deblur import KERNEL_ERROR_SIGMA, final_weights
 from pydeblur.metrics import kernel_similarity, psnr_upto_shift
 from pydeblur.restoration import hyper_laplacian
 from pydeblur.synth import degrade
@@ -84,8 +85,9 @@ def test_fit_keeps_the_kernel_and_restore_uses_it(blurred):
     blurry, _, truth = blurred
     other = np.ascontiguousarray(blurry[::-1])  # another photo (the same scene upside down)
     deblurrer = BlindDeblurrer(psf_size=15).fit(blurry)
+    kernel = deblurrer.psf_.astype(other.dtype)
     np.testing.assert_array_equal(deblurrer.restore(other),
-                                  hyper_laplacian(other, deblurrer.psf_.astype(other.dtype)))
+                                  hyper_laplacian(other, kernel, lam=final_weights(other, kernel)))
     assert kernel_similarity(deblurrer.psf_, truth) > 0.85
 
 
@@ -130,3 +132,13 @@ def test_renamed_parameters_still_work_with_a_warning(blurred):
     with pytest.warns(FutureWarning, match="n_iter= is deprecated"):
         assert BlindDeblurrer(n_iter=2).iter_per_level == 2
     assert "n_iter" not in BlindDeblurrer().get_params()
+
+
+def test_the_final_step_treats_kernel_error_as_noise(blurred):
+    blurry, _, truth = blurred
+    with_margin = final_weights(blurry, truth)
+    without = final_weights(blurry, truth, kernel_error_sigma=0.0)
+    sigma = np.sqrt(0.25 / without)  # hyper-Laplacian's own rule: lam = 0.25 / sigma^2
+    np.testing.assert_allclose(with_margin, 0.25 / (sigma**2 + KERNEL_ERROR_SIGMA**2))
+    restored, kernel = blind_deconvolve(blurry, 15)
+    np.testing.assert_array_equal(restored, hyper_laplacian(blurry, kernel, lam=final_weights(blurry, kernel)))

@@ -51,7 +51,7 @@ def estimate_psf(image, psf_size: int = 31, *, prior: str = "l0", grad_weight: f
     level, ``iter_per_level`` rounds alternate a latent-image step (an L0-type prior, see
     ``prior``) with a kernel step: least squares on the latent image's salient
     gradients (a threshold that keeps every orientation represented and relaxes by
-    1.1 per round) with Tikhonov weight ``gamma``, solved by conjugate gradients on the
+    1.1 per round) with Tikhonov weight ``kernel_reg``, solved by conjugate gradients on the
     kernel's support, then non-negativity, pruning, removal of stray components, unit
     sum and re-centring. The prior weights restart at every level and decay by 1.1 per
     round. The image is extended smoothly (Liu-Jia) so that the FFT steps see no
