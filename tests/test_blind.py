@@ -141,4 +141,5 @@ def test_the_final_step_treats_kernel_error_as_noise(blurred):
     sigma = np.sqrt(0.25 / without)  # hyper-Laplacian's own rule: lam = 0.25 / sigma^2
     np.testing.assert_allclose(with_margin, 0.25 / (sigma**2 + KERNEL_ERROR_SIGMA**2))
     restored, kernel = blind_deconvolve(blurry, 15)
-    np.testing.assert_array_equal(restored, hyper_laplacian(blurry, kernel, lam=final_weights(blurry, kernel)))
+    expected = hyper_laplacian(blurry, kernel, lam=final_weights(blurry, kernel))
+    np.testing.assert_array_equal(restored, expected)
