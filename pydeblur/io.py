@@ -7,9 +7,11 @@ half-written file. Nothing is overwritten unless ``overwrite=True`` is passed.
 
 from __future__ import annotations
 
+import io as _io
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +24,22 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK
 _JPEG_SUFFIXES = (".jpg", ".jpeg")
+#: Default largest image imread decodes: 100 megapixels (1.2 GB as float32 RGB).
+MAX_PIXELS = 100_000_000
+_EXIF_ORIENTATION = 0x0112
+#: EXIF orientation -> what turns the stored pixels upright (as a viewer shows them).
+_ORIENTATIONS = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: np.swapaxes(a, 0, 1),
+    6: lambda a: np.swapaxes(a, 0, 1)[:, ::-1],
+    7: lambda a: np.swapaxes(a, 0, 1)[::-1, ::-1],
+    8: lambda a: np.swapaxes(a, 0, 1)[::-1],
+}
 #: Names of write_bytes_atomic's temporary files: ``.<name>.<mkstemp's 8 characters>.tmp``.
-_TEMPORARY = re.compile(r"\..+\.[A-Za-z0-9_]{8}\.tmp")
+_TEMPORARY = re.compile(r"\.(.+)\.[A-Za-z0-9_]{8}\.tmp")
 
 
 def _suffix(path: Path) -> str:
@@ -36,8 +52,58 @@ def _suffix(path: Path) -> str:
     return suffix
 
 
-def _decode(path: Path) -> np.ndarray:
-    """Decode a file to the array OpenCV stores (BGR order, integer or float)."""
+def _header(path: Path, data: bytes, max_pixels) -> int:
+    """Check a file's header before decoding; returns its EXIF orientation (1 = as stored).
+
+    Refuses files that are not images, images of more than ``max_pixels`` pixels (before
+    any memory is spent on them) and multi-page TIFFs (pydeblur reads one image per file).
+    """
+    if path.suffix.lower() in (".tif", ".tiff"):
+        width, height, frames, orientation = _tiff_header(path, data)
+    else:
+        width, height, frames, orientation = _pillow_header(path, data)
+    if width is None or (max_pixels is not None and width * height > max_pixels):
+        size = "over 179 million" if width is None else f"{width}x{height} = {width * height:,}"
+        raise ValueError(f"{path}: {size} pixels, more than the limit of {max_pixels:,}; raise it with "
+                         "max_pixels= (--max-pixels on the command line) if you have the memory.")
+    if frames > 1:
+        raise ValueError(f"{path} holds {frames} pages; pydeblur reads one image per file. Split the pages "
+                         "into separate files first.")
+    return orientation if orientation in _ORIENTATIONS else 1
+
+
+def _tiff_header(path: Path, data: bytes):
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(_io.BytesIO(data)) as tiff:
+            page = tiff.pages[0]
+            orientation = page.tags.get("Orientation")
+            return (page.imagewidth, page.imagelength, len(tiff.pages),
+                    int(orientation.value) if orientation is not None else 1)
+    except (tifffile.TiffFileError, ValueError, IndexError, OSError) as error:
+        raise ValueError(f"{path}: not a readable TIFF file ({error}).") from None
+
+
+def _pillow_header(path: Path, data: bytes):
+    from PIL import Image, UnidentifiedImageError
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # pydeblur applies its own limit
+        try:
+            with Image.open(_io.BytesIO(data)) as header:  # reads the header, decodes nothing
+                width, height = header.size
+                frames = getattr(header, "n_frames", 1)
+                orientation = header.getexif().get(_EXIF_ORIENTATION, 1)
+        except Image.DecompressionBombError:
+            return None, None, 1, 1
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
+            raise ValueError(f"{path}: not a readable image file ({error}).") from None
+    return width, height, frames, orientation
+
+
+def _decode(path: Path, max_pixels=None) -> np.ndarray:
+    """Decode a file to the array OpenCV stores (BGR order, integer or float), upright."""
     import cv2
 
     suffix = _suffix(path)
@@ -47,15 +113,25 @@ def _decode(path: Path) -> np.ndarray:
         raise FileNotFoundError(f"{path}: no such image file.") from None
     except IsADirectoryError:
         raise IsADirectoryError(f"{path} is a folder, not an image file.") from None
-    if suffix in _JPEG_SUFFIXES and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
-        raise ValueError(f"{path}: truncated or corrupt JPEG file (no end-of-image marker).")
-    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if not data:
+        raise ValueError(f"{path} is empty (0 bytes), not an image.")
+    if suffix in _JPEG_SUFFIXES:
+        scan = data.find(b"\xff\xda")  # start of scan; the end-of-image marker must follow it
+        if scan < 0 or data.find(b"\xff\xd9", scan) < 0:  # bytes after the marker (motion photos) are fine
+            raise ValueError(f"{path}: truncated or corrupt JPEG file (no end-of-image marker).")
+    orientation = _header(path, data, max_pixels)
+    try:
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    except cv2.error as error:
+        reason = str(error).strip().splitlines()[-1]
+        raise ValueError(f"{path}: OpenCV cannot decode this {suffix[1:].upper()} file ({reason}); "
+                         "save it as 8/16-bit or float32.") from None
     if decoded is None or decoded.size == 0:
         raise ValueError(f"{path}: unreadable, truncated or corrupt {suffix[1:].upper()} file.")
-    return decoded
+    return _ORIENTATIONS[orientation](decoded)
 
 
-def image_info(path) -> dict:
+def image_info(path, *, max_pixels=MAX_PIXELS) -> dict:
     """Shape, channel count and bit depth of an image file, without converting it.
 
     Returns
@@ -63,13 +139,13 @@ def image_info(path) -> dict:
     dict
         ``{"shape": (H, W[, C]), "channels": C, "bit_depth": 8 | 16 | 32, "dtype": str}``.
     """
-    raw = _decode(Path(path))
+    raw = _decode(Path(path), max_pixels)
     bits = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(raw.dtype, 8 * raw.dtype.itemsize)
     channels = 1 if raw.ndim == 2 else raw.shape[2]
     return {"shape": raw.shape, "channels": channels, "bit_depth": bits, "dtype": str(raw.dtype)}
 
 
-def imread(path, *, alpha: str = "keep", dtype=np.float32) -> np.ndarray:
+def imread(path, *, alpha: str = "keep", dtype=np.float32, max_pixels=MAX_PIXELS) -> np.ndarray:
     """Read an image file as a float array in [0, 1], channels last, RGB order.
 
     Parameters
@@ -81,6 +157,14 @@ def imread(path, *, alpha: str = "keep", dtype=np.float32) -> np.ndarray:
         drop it. Images without alpha are unaffected.
     dtype : {numpy.float32, numpy.float64}
         Output dtype.
+    max_pixels : int or None
+        Largest image accepted, checked from the file's header before decoding
+        (default 100 megapixels); None for no limit.
+
+    Notes
+    -----
+    The image comes back upright: an EXIF orientation tag (phone portraits) is applied,
+    as viewers apply it. Multi-page TIFFs are refused rather than read as page one.
 
     Returns
     -------
@@ -102,7 +186,7 @@ def imread(path, *, alpha: str = "keep", dtype=np.float32) -> np.ndarray:
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype)}.")
     path = Path(path)
-    raw = _decode(path)
+    raw = np.ascontiguousarray(_decode(path, max_pixels))
     if raw.ndim == 3:
         if raw.shape[2] == 3:
             raw = cv2.cvtColor(raw, cv2.COLOR_BGR2RGB)
@@ -208,19 +292,25 @@ def contained_path(root, relative) -> Path:
     return current
 
 
-def remove_stale_temporaries(folder) -> list[Path]:
-    """Delete the temporary files that an interrupted :func:`write_bytes_atomic` left below ``folder``.
+def remove_stale_temporaries(folder, *, names=None) -> list[Path]:
+    """Delete the temporary files that an interrupted :func:`write_bytes_atomic` left in ``folder``.
 
     Only names of the form ``.<name>.<random>.tmp`` are removed, and symlinks are never
-    followed; returns what was removed.
+    followed. With ``names`` (the files a command is about to write) only their
+    temporaries are removed, in ``folder`` itself; without, every such file below it.
+    Returns what was removed.
     """
     removed = []
     for dirpath, _dirnames, filenames in os.walk(folder):  # os.walk does not follow symlinks
         for filename in filenames:
             candidate = Path(dirpath) / filename
-            if _TEMPORARY.fullmatch(filename) and not candidate.is_symlink():
-                candidate.unlink(missing_ok=True)
-                removed.append(candidate)
+            match = _TEMPORARY.fullmatch(filename)
+            if not match or candidate.is_symlink() or (names is not None and match.group(1) not in names):
+                continue
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+        if names is not None:
+            break
     return removed
 
 

@@ -93,10 +93,17 @@ def parse_psf(spec) -> np.ndarray:
         params = {}
         for item in filter(None, rest.split(",")):
             key, eq, value = item.partition("=")
-            if not eq or key.strip() not in _PSF_SPECS[family]:
+            key = key.strip()
+            if not eq or key not in _PSF_SPECS[family]:
                 raise ValueError(f"PSF spec {text!r}: {item!r} is not one of "
                                  f"{', '.join(k + '=...' for k in _PSF_SPECS[family])}.")
-            params[key.strip()] = int(value) if key.strip() == "size" else float(value)
+            if key in params:
+                raise ValueError(f"PSF spec {text!r} gives {key} twice; give each parameter once.")
+            try:
+                params[key] = int(value) if key == "size" else float(value)
+            except ValueError:
+                kind = "an integer" if key == "size" else "a number"
+                raise ValueError(f"PSF spec {text!r}: {key}={value!r} is not {kind}.") from None
         try:
             return getattr(psf_module, family)(**params)
         except TypeError as error:

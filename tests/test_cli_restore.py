@@ -81,7 +81,7 @@ def test_json_report_and_partial_failure_exit_code(folder, capsys):
 ])
 def test_bad_options_fail_with_a_clear_message(folder, capsys, argv, message):
     tmp, _ = folder
-    assert main(["restore", str(tmp / "in" / "a.png"), "-o", str(tmp / "x.png"), *argv]) == 1
+    assert main(["restore", str(tmp / "in" / "a.png"), "-o", str(tmp / "x.png"), *argv]) == 2  # usage
     assert message in capsys.readouterr().err
     assert not (tmp / "x.png").exists()
 

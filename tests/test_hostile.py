@@ -182,3 +182,158 @@ def test_remove_stale_temporaries_does_not_follow_links(tmp_path):
     (folder / ".a.bin.ABCDEFGH.tmp").write_bytes(b"stale")
     assert remove_stale_temporaries(folder) == [folder / ".a.bin.ABCDEFGH.tmp"]
     assert (elsewhere / ".b.png.abcdefgh.tmp").exists()
+
+
+# -- reading files --------------------------------------------------------------------
+def _png_header_claiming(width, height):
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    body = struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    idat = zlib.compress(b"\0" * 64)
+    idat_chunk = b"IDAT" + idat
+    body += struct.pack(">I", len(idat)) + idat_chunk + struct.pack(">I", zlib.crc32(idat_chunk))
+    end = b"IEND"
+    return b"\x89PNG\r\n\x1a\n" + body + struct.pack(">I", 0) + end + struct.pack(">I", zlib.crc32(end))
+
+
+def test_a_huge_header_is_refused_before_decoding(tmp_path):
+    from pydeblur.io import imread
+
+    path = tmp_path / "bomb.png"
+    path.write_bytes(_png_header_claiming(100_000, 100_000))
+    with pytest.raises(ValueError, match="more than the limit"):
+        imread(path)
+    small = tmp_path / "small.png"
+    imwrite(small, np.zeros((40, 50)))
+    with pytest.raises(ValueError, match="--max-pixels"):
+        imread(small, max_pixels=1000)
+    assert imread(small, max_pixels=2000).shape == (40, 50)
+
+
+def test_empty_corrupt_and_multipage_files_are_clear_errors(tmp_path):
+    import tifffile
+
+    from pydeblur.io import imread
+
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        imread(tmp_path / "empty.png")
+    (tmp_path / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"x" * 50)
+    with pytest.raises(ValueError, match="not a readable image"):
+        imread(tmp_path / "junk.png")
+    tifffile.imwrite(tmp_path / "pages.tif", np.zeros((2, 16, 16), np.uint8))
+    with pytest.raises(ValueError, match="2 pages"):
+        imread(tmp_path / "pages.tif")
+    tifffile.imwrite(tmp_path / "f64.tif", np.zeros((16, 16), np.float64))
+    try:
+        assert imread(tmp_path / "f64.tif").shape == (16, 16)
+    except ValueError as error:  # OpenCV cannot decode float64 TIFFs: said, not a cv2.error
+        assert "cannot decode" in str(error)
+
+
+def test_jpegs_truncated_or_with_trailing_data(tmp_path):
+    from pydeblur.io import imread
+
+    good = imwrite(tmp_path / "a.jpg", smooth_image((32, 40, 3), np.float32))
+    data = good.read_bytes()
+    (tmp_path / "motion.jpg").write_bytes(data + b"\x00\x00\x00\x18ftypmp42" + b"\x01" * 500)
+    np.testing.assert_array_equal(imread(tmp_path / "motion.jpg"), imread(good))
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated"):
+        imread(tmp_path / "cut.jpg")
+
+
+def test_exif_orientation_is_applied_on_read(tmp_path):
+    from PIL import Image
+
+    from pydeblur.io import imread
+
+    pixels = np.zeros((20, 30, 3), np.uint8)
+    pixels[:5, :10] = 255  # a bright block at the top left of the stored pixels
+    image = Image.fromarray(pixels)
+    exif = image.getexif()
+    exif[0x0112] = 6  # stored rotated: a viewer turns it 90 degrees clockwise
+    image.save(tmp_path / "portrait.jpg", exif=exif, quality=95)
+    upright = imread(tmp_path / "portrait.jpg")
+    assert upright.shape == (30, 20, 3)
+    assert upright[:10, -5:].mean() > 0.8 and upright[:10, :5].mean() < 0.2  # the block is now top right
+
+
+# -- the restore command ----------------------------------------------------------------
+@pytest.fixture
+def batch(tmp_path):
+    folder = tmp_path / "in"
+    for name in ("a.png", "b.png", "fig_a.png"):
+        imwrite(folder / name, smooth_image((40, 44, 3), np.float32, seed=len(name)))
+    return tmp_path
+
+
+def _restore(*argv):
+    from pydeblur.cli import main
+
+    return main(["restore", *map(str, argv), "--method", "wiener", "--psf", "motion:length=5",
+                 "--no-progress"])
+
+
+def test_a_compare_path_that_is_an_input_is_refused_before_anything_runs(batch):
+    before = (batch / "in" / "fig_a.png").read_bytes()
+    assert _restore(batch / "in", "-o", batch / "out", "--compare", batch / "in" / "fig.png",
+                    "--overwrite") == 1
+    assert (batch / "in" / "fig_a.png").read_bytes() == before and not (batch / "out").exists()
+    assert _restore(batch / "in" / "a.png", "-o", batch / "out.png", "--compare", batch / "in" / "a.png") == 1
+    assert not (batch / "out.png").exists()  # checked before computing, so a rerun is not blocked
+    assert _restore(batch / "in" / "a.png", "-o", batch / "out.png", "--compare", batch / "out.png") == 1
+
+
+def test_options_are_checked_up_front_with_exit_code_2(batch, capsys):
+    from pydeblur.cli import main
+
+    for argv, message in ((["--tile", "-1"], "--tile"), (["--tile", "3"], "--tile"),
+                          (["--max-pixels", "0"], "--max-pixels")):
+        assert _restore(batch / "in" / "a.png", "-o", batch / "x.png", *argv) == 2
+        assert message in capsys.readouterr().err
+    blind = ["restore", str(batch / "in" / "a.png"), "-o", str(batch / "x.png"), "--method", "blind"]
+    assert main([*blind, "--psf-size", "8"]) == 2 and "--psf-size" in capsys.readouterr().err
+    network = ["restore", str(batch / "in" / "a.png"), "-o", str(batch / "x.png"), "--method", "srn"]
+    assert main([*network, "--device", "gpu"]) == 2 and "--device" in capsys.readouterr().err
+    for spec, message in (("motion:length=abc", "length='abc' is not a number"),
+                          ("motion:length=15,length=3", "twice")):
+        assert main(["restore", str(batch / "in" / "a.png"), "-o", str(batch / "x.png"), "--method", "wiener",
+                     "--psf", spec]) == 2
+        assert message in capsys.readouterr().err
+    assert _restore(batch / "in" / "a.png", "-o", batch / "out.gif") == 2
+    assert not (batch / "out.gif").exists()
+    assert not (batch / "x.png").exists()
+
+
+def test_json_reports_a_failed_command_and_a_batch_resumes(batch, capsys):
+    import json
+
+    assert _restore(batch / "missing.png", "-o", batch / "x.png", "--json") == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["exit_code"] == 1 and "does not exist" in report["error"]
+    out = batch / "out"
+    assert _restore(batch / "in", "-o", out) == 0
+    stamp = (out / "a.png").stat().st_mtime_ns
+    (out / "b.png").unlink()  # as if the batch had been interrupted before b
+    (out / ".b.png.a1b2c3d4.tmp").write_bytes(b"partial")  # what kill -9 leaves
+    assert _restore(batch / "in", "-o", out) == 1  # a.png exists: refused without a flag
+    capsys.readouterr()
+    assert _restore(batch / "in", "-o", out, "--skip-existing", "--json") == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    statuses = {r["input"].split("/")[-1]: r["status"] for r in results}
+    assert statuses == {"a.png": "skipped", "b.png": "ok", "fig_a.png": "skipped"}
+    assert (out / "a.png").stat().st_mtime_ns == stamp and (out / "b.png").exists()
+    assert not (out / ".b.png.a1b2c3d4.tmp").exists()
+
+
+def test_float_tiffs_are_not_clipped(batch):
+    from pydeblur.io import imread
+
+    hdr = smooth_image((40, 44, 3), np.float32) * 3.0  # radiance beyond 1
+    imwrite(batch / "hdr.tif", hdr, bit_depth=32)
+    assert _restore(batch / "hdr.tif", "-o", batch / "hdr_out.tif") == 0
+    assert imread(batch / "hdr_out.tif").max() > 1.5

@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._exit import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+from ._exit import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, UsageError
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "build_parser", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_USAGE", "UsageError",
+           "build_parser", "main"]
 
 
 def _commands():
@@ -50,9 +51,23 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _commands()[args.command](args)
-    except (ValueError, TypeError, OSError) as error:
+    except UsageError as error:
+        print(f"pydeblur {args.command}: error: {error}", file=sys.stderr)
+        _print_json_error(args, str(error), EXIT_USAGE)
+        return EXIT_USAGE
+    except (ValueError, TypeError, OSError, MemoryError) as error:
         print(f"pydeblur: error: {error}", file=sys.stderr)
+        _print_json_error(args, str(error), EXIT_FAILED)
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("pydeblur: interrupted", file=sys.stderr)
+        _print_json_error(args, "interrupted", EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
+
+
+def _print_json_error(args, message: str, code: int) -> None:
+    """With ``--json``, a failed command still prints one JSON object on stdout."""
+    if getattr(args, "json", False):
+        import json
+
+        print(json.dumps({"command": args.command, "error": message, "exit_code": code}))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import IMAGE_SUFFIXES
-from ._exit import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
+from ..io import IMAGE_SUFFIXES, MAX_PIXELS
+from ._exit import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, UsageError
 
 NETWORK_OPTIONS = ("weights", "device", "precision", "tile", "compile")
 BLIND_OPTIONS = ("psf_size", "prior")
@@ -33,9 +33,14 @@ def collect_inputs(paths) -> list[Path]:
     return files
 
 
-def output_paths(inputs: list[Path], output: Path, *, overwrite: bool) -> list[Path]:
+def output_paths(inputs: list[Path], output: Path, *, overwrite: bool,
+                 existing_ok: bool = False) -> list[Path]:
     """Where each input's result goes: ``output`` itself for one input and an image suffix,
-    else ``output/<input name>``. Inputs are never targets unless ``overwrite``."""
+    else ``output/<input name>``. Inputs are never targets unless ``overwrite``; existing
+    outputs are refused unless ``overwrite`` or ``existing_ok`` (``--skip-existing``)."""
+    if output.suffix and output.suffix.lower() not in IMAGE_SUFFIXES and not output.is_dir():
+        raise UsageError(f"-o {output}: unsupported image format {output.suffix!r}; give a file ending in "
+                         f"{', '.join(IMAGE_SUFFIXES)} (one input) or a folder.")
     if len(inputs) == 1 and output.suffix.lower() in IMAGE_SUFFIXES and not output.is_dir():
         targets = [output]
     else:
@@ -53,8 +58,9 @@ def output_paths(inputs: list[Path], output: Path, *, overwrite: bool) -> list[P
         if target.resolve() in resolved_inputs and not overwrite:
             raise ValueError(f"{target} is an input: refusing to overwrite it (pass --overwrite to allow, "
                              "or choose another -o).")
-        if target.exists() and not overwrite:
-            raise FileExistsError(f"{target} already exists; pass --overwrite to replace it.")
+        if target.exists() and not (overwrite or existing_ok):
+            raise FileExistsError(f"{target} already exists; pass --overwrite to replace it, or "
+                                  "--skip-existing to leave it.")
     return targets
 
 
@@ -64,16 +70,30 @@ def _check_options(args, kind: str) -> None:
     misplaced += [n for n in BLIND_OPTIONS if kind != "blind" and getattr(args, n) is not None]
     if misplaced:
         flags = ", ".join("--" + n.replace("_", "-") for n in misplaced)
-        raise ValueError(f"{flags} do(es) not apply to --method {args.method} ({kind}).")
+        raise UsageError(f"{flags} do(es) not apply to --method {args.method} ({kind}).")
 
 
 def build_deblurrer(args):
     """The Deblurrer that ``args`` describe (method, PSF, network or blind options)."""
-    from ..methods import METHODS, make, parse_psf
+    from ..methods import METHODS, parse_psf
 
     kind = METHODS[args.method].kind
     _check_options(args, kind)
-    psf = parse_psf(args.psf) if args.psf else None
+    try:
+        psf = parse_psf(args.psf) if args.psf else None
+    except (ValueError, FileNotFoundError) as error:
+        raise UsageError(f"--psf: {error}") from None
+    try:
+        return _make(args, kind, psf)
+    except FileNotFoundError:
+        raise
+    except ValueError as error:  # a method that needs (or refuses) a PSF, a bad option value
+        raise UsageError(str(error)) from None
+
+
+def _make(args, kind, psf):
+    from ..methods import make
+
     if kind == "network":
         params = {name: getattr(args, name) for name in ("device", "precision", "compile")
                   if getattr(args, name)}
@@ -82,16 +102,16 @@ def build_deblurrer(args):
         return make(args.method, psf=psf, weights=args.weights, **params)
     if kind == "blind":
         params = {name: getattr(args, name) for name in BLIND_OPTIONS if getattr(args, name) is not None}
-        return make(args.method, psf=psf, clip=True, **params)
-    return make(args.method, psf=psf, clip=True)
+        return make(args.method, psf=psf, **params)
+    return make(args.method, psf=psf)  # unclipped: float TIFFs keep their range, 8/16-bit files clip
 
 
-def _restore_file(deblurrer, source: Path, target: Path, *, overwrite: bool, fit_each: bool):
+def _restore_file(deblurrer, source: Path, target: Path, *, overwrite: bool, fit_each: bool, max_pixels):
     """Restore one file; ``fit_each`` fits on the image first (blind: its own kernel, kept in ``psf_``)."""
     from ..io import image_info, imread, imwrite
 
-    bit_depth = image_info(source)["bit_depth"]
-    image = imread(source, dtype=np.float32)
+    bit_depth = image_info(source, max_pixels=max_pixels)["bit_depth"]
+    image = imread(source, dtype=np.float32, max_pixels=max_pixels)
     alpha = None
     if image.ndim == 3 and image.shape[2] in (2, 4):  # restore colour, keep alpha as it is
         image, alpha = image[..., :-1], image[..., -1:]
@@ -111,49 +131,130 @@ def _compare_path(figure: Path, source: Path, count: int) -> Path:
     return figure if count == 1 else figure.with_name(f"{figure.stem}_{source.stem}{figure.suffix}")
 
 
+def compare_paths(inputs: list[Path], targets: list[Path], figure: Path | None, *,
+                  overwrite: bool, existing_ok: bool = False) -> list[Path | None]:
+    """The ``--compare`` figure of every input, checked before anything runs.
+
+    A figure may not be an input or another output of the batch (not even with
+    ``--overwrite``: that would restore or destroy the batch's own files), nor an
+    existing file without ``--overwrite``.
+    """
+    if figure is None:
+        return [None] * len(inputs)
+    if figure.suffix.lower() not in IMAGE_SUFFIXES:
+        raise ValueError(f"--compare {figure}: a figure is an image file ({', '.join(IMAGE_SUFFIXES)}).")
+    figures = [_compare_path(figure, source, len(inputs)) for source in inputs]
+    taken = {p.resolve(): "an input" for p in inputs} | {p.resolve(): "an output" for p in targets}
+    seen: dict = {}
+    for source, path in zip(inputs, figures, strict=True):
+        resolved = path.resolve()
+        if resolved in taken:
+            raise ValueError(f"--compare would write {path}, which is {taken[resolved]} of this batch; "
+                             "choose a figure path outside the inputs and outputs.")
+        if resolved in seen:
+            raise ValueError(f"--compare would write {path} for both {seen[resolved]} and {source}; "
+                             "give inputs distinct names.")
+        seen[resolved] = source
+        if path.exists() and not (overwrite or existing_ok):
+            raise FileExistsError(f"{path} already exists; pass --overwrite to replace it.")
+    return figures
+
+
+def check_options(args) -> None:
+    """Refuse bad option values before any file is read, naming the option."""
+    if args.tile is not None and args.tile < 0:
+        raise UsageError(f"--tile must be 0 (no tiling) or a positive number of pixels, got {args.tile}.")
+    if args.tile is not None and 0 < args.tile < 64:
+        raise UsageError(f"--tile {args.tile} is smaller than two overlaps (2 x 32 px); use at least 64, "
+                         "or 0 for no tiling.")
+    if args.max_pixels < 1:
+        raise UsageError(f"--max-pixels must be a positive pixel count, got {args.max_pixels}.")
+    if args.psf_size is not None and (args.psf_size < 3 or args.psf_size % 2 == 0):
+        raise UsageError(f"--psf-size must be an odd number >= 3 (a centred kernel), got {args.psf_size}.")
+    if args.device is not None:
+        kind = args.device.split(":")[0]
+        if kind not in ("cpu", "cuda") or (":" in args.device and not args.device.split(":", 1)[1].isdigit()):
+            raise UsageError(f"--device {args.device!r} is not a device; use cpu, cuda or cuda:N.")
+
+
 def run(args) -> int:
     """Run ``pydeblur restore``; returns the exit code."""
     from tqdm import tqdm
 
+    from ..io import remove_stale_temporaries
     from ..methods import METHODS
 
+    check_options(args)
     inputs = collect_inputs(args.inputs)
-    targets = output_paths(inputs, args.output, overwrite=args.overwrite)
+    targets = output_paths(inputs, args.output, overwrite=args.overwrite, existing_ok=args.skip_existing)
+    figures = compare_paths(inputs, targets, args.compare, overwrite=args.overwrite,
+                            existing_ok=args.skip_existing)
     deblurrer = build_deblurrer(args)
     blind = METHODS[args.method].kind == "blind"
+    for folder in {t.parent for t in targets if t.parent.is_dir()}:  # what a killed run left behind
+        remove_stale_temporaries(folder, names={t.name for t in targets} | {f.name for f in figures if f})
     results = []
-    bar = tqdm(list(zip(inputs, targets, strict=True)), unit="image", disable=args.no_progress or args.json)
-    for source, target in bar:
-        bar.set_postfix_str(source.name)
-        start = time.perf_counter()
-        try:
-            image, restored = _restore_file(deblurrer, source, target, overwrite=args.overwrite,
-                                            fit_each=blind)
-            entry = {"input": str(source), "output": str(target), "status": "ok",
-                     "shape": list(image.shape), "seconds": round(time.perf_counter() - start, 3)}
-            if args.compare is not None:
-                from ..io import imwrite
-                from ..viz import montage
+    jobs = list(zip(inputs, targets, figures, strict=True))
+    bar = tqdm(jobs, unit="image", disable=args.no_progress or args.json)
+    try:
+        for source, target, figure in bar:
+            bar.set_postfix_str(source.name)
+            results.append(_restore_entry(args, deblurrer, source, target, figure, blind=blind))
+    except KeyboardInterrupt:
+        bar.close()
+        done = {r["input"] for r in results}
+        results += [{"input": str(s), "output": str(t), "status": "interrupted"}
+                    for s, t, _ in jobs if str(s) not in done]
+        _summary(args, results)
+        return EXIT_INTERRUPTED
+    return _summary(args, results)
 
-                kernel = deblurrer.psf_ if blind else getattr(deblurrer, "psf", None)
-                figure = _compare_path(args.compare, source, len(inputs))
-                panel = restored[..., : image.shape[2]] if image.ndim == 3 else restored
-                imwrite(figure, montage([image, np.clip(panel, 0, 1)],
-                                        ["input", f"restored ({args.method})"], psf=kernel),
-                        overwrite=args.overwrite)
-                entry["compare"] = str(figure)
-        except (ValueError, TypeError, OSError, RuntimeError) as error:
-            entry = {"input": str(source), "output": str(target), "status": "failed", "error": str(error)}
-        results.append(entry)
-    failed = sum(r["status"] != "ok" for r in results)
+
+def _restore_entry(args, deblurrer, source: Path, target: Path, figure, *, blind: bool) -> dict:
+    """Restore one input (and its figure); a dict for the summary, never an exception for bad files."""
+    if args.skip_existing and target.exists() and (figure is None or figure.exists()):
+        return {"input": str(source), "output": str(target), "status": "skipped"}
+    start = time.perf_counter()
+    try:
+        overwrite = args.overwrite or args.skip_existing  # a partial pair of a resumed batch is redone
+        image, restored = _restore_file(deblurrer, source, target, overwrite=overwrite, fit_each=blind,
+                                        max_pixels=args.max_pixels)
+        entry = {"input": str(source), "output": str(target), "status": "ok",
+                 "shape": list(image.shape), "seconds": round(time.perf_counter() - start, 3)}
+        if figure is not None:
+            from ..io import imwrite
+            from ..viz import montage
+
+            kernel = deblurrer.psf_ if blind else getattr(deblurrer, "psf", None)
+            panel = restored[..., : image.shape[2]] if image.ndim == 3 else restored
+            imwrite(figure, montage([np.clip(image, 0, 1), np.clip(panel, 0, 1)],
+                                    ["input", f"restored ({args.method})"], psf=kernel),
+                    overwrite=overwrite)
+            entry["compare"] = str(figure)
+    except (ValueError, TypeError, OSError, RuntimeError, MemoryError) as error:
+        return {"input": str(source), "output": str(target), "status": "failed", "error": str(error)}
+    return entry
+
+
+def _summary(args, results: list[dict]) -> int:
+    """Print the table (or JSON) of a batch and return its exit code."""
+    failed = sum(r["status"] == "failed" for r in results)
+    interrupted = sum(r["status"] == "interrupted" for r in results)
     if args.json:
-        print(json.dumps({"method": args.method, "results": results, "failed": failed}, indent=2))
+        print(json.dumps({"method": args.method, "results": results, "failed": failed,
+                          "interrupted": interrupted}, indent=2))
     else:
-        print(f"{'input':<32}{'status':>8}{'seconds':>9}  output")
+        print(f"{'input':<32}{'status':>12}{'seconds':>9}  output")
         for r in results:
-            print(f"{Path(r['input']).name[:31]:<32}{r['status']:>8}{r.get('seconds', float('nan')):>9.2f}  "
-                  f"{r['output'] if r['status'] == 'ok' else r['error']}")
-        print(f"{len(results) - failed} of {len(results)} restored with {args.method}")
+            detail = r.get("error", r["output"])
+            print(f"{Path(r['input']).name[:31]:<32}{r['status']:>12}{r.get('seconds', float('nan')):>9.2f}  "
+                  f"{detail}")
+        restored = sum(r["status"] == "ok" for r in results)
+        print(f"{restored} of {len(results)} restored with {args.method}"
+              + (f"; interrupted, {interrupted} not done: rerun with --skip-existing to finish"
+                 if interrupted else ""))
+    if interrupted:
+        return EXIT_INTERRUPTED
     if failed == 0:
         return EXIT_OK
     return EXIT_FAILED if failed == len(results) else EXIT_PARTIAL
@@ -185,5 +286,9 @@ def add_parser(commands) -> None:
                    help="networks: torch.compile the network (a minute once, then faster: for many images)")
     p.add_argument("--compare", type=Path, metavar="FIG.png", help="also write a side-by-side figure")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs (even inputs)")
+    p.add_argument("--max-pixels", type=int, default=MAX_PIXELS,
+                   help=f"refuse images larger than this, read from the header (default {MAX_PIXELS:,})")
+    p.add_argument("--skip-existing", action="store_true",
+                   help="leave inputs whose output exists alone (resume an interrupted batch)")
     p.add_argument("--json", action="store_true", help="print the results as JSON (no progress bar)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
