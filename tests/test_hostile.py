@@ -337,3 +337,39 @@ def test_float_tiffs_are_not_clipped(batch):
     imwrite(batch / "hdr.tif", hdr, bit_depth=32)
     assert _restore(batch / "hdr.tif", "-o", batch / "hdr_out.tif") == 0
     assert imread(batch / "hdr_out.tif").max() > 1.5
+
+
+# -- networks and the other commands -------------------------------------------------------
+def test_network_options_are_validated():
+    pytest.importorskip("torch")
+    from pydeblur.nets import SRNDeblur
+
+    image = np.zeros((32, 32, 3), np.float32)
+    for params, message in (({"tile": "big"}, "tile"), ({"tile_batch": 0}, "tile_batch"),
+                            ({"tile": 3}, "tile"), ({"device": "tpu"}, "device")):
+        with pytest.raises((ValueError, TypeError), match=message):
+            SRNDeblur.from_pretrained("srn-small", **params).restore(image)
+    with pytest.raises(ValueError, match="warm_start"):
+        SRNDeblur.from_pretrained("srn-small", size="paper")
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "srn", "-o", "x.safetensors", "--sharp-dir", "photos", "--epochs", "0"],
+    ["train", "srn", "-o", "x.safetensors", "--sharp-dir", "photos", "--steps-per-epoch", "0"],
+    ["train", "srn", "-o", "x.safetensors", "--sharp-dir", "photos", "--max-noise", "-1"],
+    ["train", "srn", "-o", "x.safetensors", "--sharp-dir", "/nonexistent"],
+    ["bench", "speed", "--size", "0"], ["bench", "speed", "--repeat", "0"],
+    ["bench", "quality", "photos", "--crop", "0"], ["synth", "photos", "out", "--per-image", "0"],
+])
+def test_bad_numbers_and_folders_are_usage_errors(argv, tmp_path, monkeypatch, capsys):
+    from pydeblur.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photos").mkdir()
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse's own usage errors
+        code = exit_.code
+    assert code == 2
+    assert "--" in capsys.readouterr().err  # the option is named
+    assert not (tmp_path / "x.safetensors").exists() and not (tmp_path / "out").exists()

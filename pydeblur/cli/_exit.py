@@ -9,3 +9,30 @@ EXIT_INTERRUPTED = 130  #: stopped by Ctrl-C (SIGINT)
 
 class UsageError(ValueError):
     """A bad option value found after parsing: exits with EXIT_USAGE, like argparse's own errors."""
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (a bad value is a usage error naming the option)."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from ..bench import crop_montage, markdown_table, quality, speed, summary_rows, write_plot
-from ._exit import EXIT_OK
+from ._exit import EXIT_OK, non_negative_float, positive_int
 
 
 def run(args) -> int:
@@ -29,7 +29,8 @@ def run_quality(args) -> int:
     overall = markdown_table(
         ("method", "kind", "PSNR (dB)", "SSIM", "seconds / image"),
         [(m, k, f"{p:.2f}", f"{s:.3f}", f"{t:.2f}") for m, k, p, s, t in summary_rows(table)])
-    text = (f"# pydeblur bench quality\n\n{len(cases)} cases from {args.sharp_dir} ({args.n_images} photos, "
+    photos = len({case["name"] for case in cases})  # fewer than --n-images when the folder holds fewer
+    text = (f"# pydeblur bench quality\n\n{len(cases)} cases from {args.sharp_dir} ({photos} photos, "
             f"{args.crop}px crops, PSFs up to {args.max_size}px, 'valid' blur, seed {args.seed}, blind prior "
             f"{args.blind_prior}). Non-blind "
             "methods are given the true PSF; blind methods and networks are not. PSNR / SSIM after the best "
@@ -75,16 +76,16 @@ def add_parser(commands) -> None:
     q.add_argument("sharp_dir", type=Path, metavar="SHARP_DIR")
     q.add_argument("-o", "--output-dir", type=Path, default=Path("pydeblur-bench"))
     q.add_argument("--methods", nargs="+", choices=list(METHODS), help="default: every runnable method")
-    q.add_argument("--n-images", type=int, default=4, help="photos used (the first N)")
-    q.add_argument("--crop", type=int, default=192, help="side of the blurred crops")
+    q.add_argument("--n-images", type=positive_int, default=4, help="photos used (the first N)")
+    q.add_argument("--crop", type=positive_int, default=192, help="side of the blurred crops")
     q.add_argument("--families", nargs="+", choices=FAMILIES, help="PSF families (default: all)")
-    q.add_argument("--noise", type=float, nargs="+", default=[0.01], help="noise sigmas")
-    q.add_argument("--max-size", type=int, default=21, help="largest PSF side")
+    q.add_argument("--noise", type=non_negative_float, nargs="+", default=[0.01], help="noise sigmas")
+    q.add_argument("--max-size", type=positive_int, default=21, help="largest PSF side")
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--blind-prior", default="l0", choices=PRIORS,
                    help="image prior of the blind method")
     q.add_argument("--overwrite", action="store_true", help="replace earlier results in the folder")
     q.add_argument("--no-progress", action="store_true")
     s = sub.add_parser("speed", help="pydeblur vs scikit-image and OpenCV, ratios from one run")
-    s.add_argument("--size", type=int, default=1024, help="image side")
-    s.add_argument("--repeat", type=int, default=3, help="timed runs (best is kept)")
+    s.add_argument("--size", type=positive_int, default=1024, help="image side")
+    s.add_argument("--repeat", type=positive_int, default=3, help="timed runs (best is kept)")

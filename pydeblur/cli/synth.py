@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ._exit import EXIT_OK
+from ._exit import EXIT_OK, non_negative_float, positive_int
 
 
 def add_parser(commands) -> None:
@@ -18,12 +18,12 @@ def add_parser(commands) -> None:
                     "kernel, meta) plus manifest.json. Re-running resumes.")
     parser.add_argument("sharp_dir", type=Path, metavar="SHARP_DIR")
     parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
-    parser.add_argument("--per-image", type=int, default=1, help="pairs per photo")
+    parser.add_argument("--per-image", type=positive_int, default=1, help="pairs per photo")
     parser.add_argument("--seed", type=int, default=0, help="seed of the run")
     parser.add_argument("--families", nargs="+", choices=FAMILIES, default=list(FAMILIES),
                          help="PSF families to draw from")
-    parser.add_argument("--max-size", type=int, default=31, help="largest kernel side (odd)")
-    parser.add_argument("--noise-sigma", type=float, default=0.01, help="Gaussian noise sigma")
+    parser.add_argument("--max-size", type=positive_int, default=31, help="largest kernel side (odd)")
+    parser.add_argument("--noise-sigma", type=non_negative_float, default=0.01, help="Gaussian noise sigma")
     parser.add_argument("--poisson-peak", type=float, help="photons at value 1 (shot noise)")
     parser.add_argument("--gamma", type=float, help="camera response exponent, e.g. 2.2")
     parser.add_argument("--exposure", type=float, default=1.0, help="gain before saturation")

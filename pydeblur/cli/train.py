@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._exit import EXIT_OK
+from ._exit import EXIT_OK, UsageError, non_negative_float, positive_int
 
 
 def add_parser(commands) -> None:
@@ -23,21 +23,21 @@ def add_parser(commands) -> None:
     parser.add_argument("--sharp-dir", type=Path, nargs="+", help="folder(s) of sharp photos")
     parser.add_argument("--pairs-dir", type=Path, help="GoPro-layout folder of pairs")
     parser.add_argument("--val-dir", type=Path, help="validation photos (or pairs) folder")
-    parser.add_argument("--val-items", type=int, default=16, help="validation crops per epoch")
-    parser.add_argument("--val-crop", type=int, default=192, help="validation crop size")
+    parser.add_argument("--val-items", type=positive_int, default=16, help="validation crops per epoch")
+    parser.add_argument("--val-crop", type=positive_int, default=192, help="validation crop size")
     parser.add_argument("--size", choices=("small", "medium", "paper"),
                          help="network size (default small; medium: srn only, grown from small weights)")
     parser.add_argument("--init-weights", help="fine-tune: start from these weights (shipped name or file)")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS)
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--steps-per-epoch", type=int, default=200)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--crop", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--epochs", type=positive_int, default=10)
+    parser.add_argument("--steps-per-epoch", type=positive_int, default=200)
+    parser.add_argument("--batch-size", type=positive_int, default=8)
+    parser.add_argument("--crop", type=positive_int, default=128)
+    parser.add_argument("--lr", type=non_negative_float, default=1e-4)
     parser.add_argument("--families", nargs="+", choices=FAMILIES, default=["trajectory"])
-    parser.add_argument("--max-size", type=int, default=31, help="largest synthetic kernel (odd)")
-    parser.add_argument("--max-noise", type=float, default=0.02, help="largest noise sigma")
+    parser.add_argument("--max-size", type=positive_int, default=31, help="largest synthetic kernel (odd)")
+    parser.add_argument("--max-noise", type=non_negative_float, default=0.02, help="largest noise sigma")
     parser.add_argument("--num-workers", type=int, default=0)
     parser.add_argument("--checkpoint-dir", type=Path, help="checkpoints; an existing one is resumed")
     parser.add_argument("--seed", type=int, default=0)
@@ -57,15 +57,21 @@ def add_prior_parser(commands) -> None:
                     "blind deconvolution with prior='learned'; writes safetensors.")
     parser.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
     parser.add_argument("--sharp-dir", type=Path, nargs="+", required=True, help="folder(s) of sharp photos")
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--batch-size", type=int, default=32, help="half sharp, half blurred")
-    parser.add_argument("--crop", type=int, default=64)
-    parser.add_argument("--width", type=int, default=32, help="channels of the first stage x 2")
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--max-size", type=int, default=25, help="largest blur kernel (odd)")
+    parser.add_argument("--steps", type=positive_int, default=3000)
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="half sharp, half blurred")
+    parser.add_argument("--crop", type=positive_int, default=64)
+    parser.add_argument("--width", type=positive_int, default=32, help="channels of the first stage x 2")
+    parser.add_argument("--lr", type=non_negative_float, default=1e-3)
+    parser.add_argument("--max-size", type=positive_int, default=25, help="largest blur kernel (odd)")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def _check_folders(folders, option: str) -> None:
+    missing = [str(f) for f in folders if not Path(f).is_dir()]
+    if missing:
+        raise UsageError(f"{option}: {', '.join(missing)} is not a folder.")
 
 
 def _print_epoch(entry: dict) -> None:
@@ -79,7 +85,10 @@ def run(args) -> int:
     from ..synth import PSFSampler
 
     if (args.sharp_dir is None) == (args.pairs_dir is None):
-        raise ValueError("give exactly one of --sharp-dir (synthesise blur) or --pairs-dir (GoPro layout).")
+        raise UsageError("give exactly one of --sharp-dir (synthesise blur) or --pairs-dir (GoPro layout).")
+    _check_folders(args.sharp_dir or [], "--sharp-dir")
+    _check_folders([args.pairs_dir] if args.pairs_dir else [], "--pairs-dir")
+    _check_folders([args.val_dir] if args.val_dir else [], "--val-dir")
     if args.output.exists() and not args.overwrite:
         raise FileExistsError(f"{args.output} already exists; pass --overwrite to replace it.")
     import os
@@ -129,6 +138,7 @@ def run(args) -> int:
 
 
 def run_prior(args) -> int:
+    _check_folders(args.sharp_dir, "--sharp-dir")
     from ..nets.blur_classifier import train_classifier
 
     record = train_classifier(args.sharp_dir, args.output, steps=args.steps, batch_size=args.batch_size,
@@ -151,12 +161,13 @@ def add_denoiser_parser(commands) -> None:
                     "--checkpoint-dir a rerun resumes.")
     parser.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
     parser.add_argument("--sharp-dir", type=Path, nargs="+", required=True, help="folder(s) of sharp photos")
-    parser.add_argument("--steps", type=int, default=20000)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--crop", type=int, default=48)
-    parser.add_argument("--width", type=int, default=64, help="channels of the hidden layers")
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--max-sigma", type=float, default=50 / 255, help="largest training noise sigma")
+    parser.add_argument("--steps", type=positive_int, default=20000)
+    parser.add_argument("--batch-size", type=positive_int, default=16)
+    parser.add_argument("--crop", type=positive_int, default=48)
+    parser.add_argument("--width", type=positive_int, default=64, help="channels of the hidden layers")
+    parser.add_argument("--lr", type=non_negative_float, default=1e-3)
+    parser.add_argument("--max-sigma", type=non_negative_float, default=50 / 255,
+                        help="largest training noise sigma")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS)
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
     parser.add_argument("--checkpoint-dir", type=Path, help="checkpoints; an existing one is resumed")
@@ -165,6 +176,7 @@ def add_denoiser_parser(commands) -> None:
 
 
 def run_denoiser(args) -> int:
+    _check_folders(args.sharp_dir, "--sharp-dir")
     from ..nets.denoiser import train_denoiser
 
     record = train_denoiser(args.sharp_dir, args.output, steps=args.steps, batch_size=args.batch_size,

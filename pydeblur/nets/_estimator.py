@@ -101,6 +101,10 @@ class NetDeblurrer(BaseDeblurrer):
         if config.get("architecture") != cls.architecture:
             raise ValueError(f"{path} holds {config.get('architecture')!r} weights, not "
                              f"{cls.architecture!r}; load it with the matching class.")
+        if "size" in params and params["size"] != config["size"] and not params.get("warm_start"):
+            raise ValueError(f"{path} holds {config['size']!r} weights; size={params['size']!r} would "
+                             "describe another network. Leave size out, or pass warm_start=True to grow "
+                             "the network when fitting.")
         estimator = cls(**{"size": config["size"], **params})
         model = estimator._build(config)
         load_into(model, state, path)
@@ -201,7 +205,16 @@ class NetDeblurrer(BaseDeblurrer):
             self._fused = (self.model_, key, fuse_for_inference(self.model_, dtype))
         return self._fused[2]
 
+    def _check_inference_params(self) -> None:
+        from .._validation import check_number
+
+        overlap = check_number(self.tile_overlap, name="tile_overlap", low=0, integer=True)
+        if self.tile is not None:
+            check_number(self.tile, name="tile (None: no tiling)", low=2 * overlap, integer=True)
+        check_number(self.tile_batch, name="tile_batch", low=1, integer=True)
+
     def _restore_one(self, image):
+        self._check_inference_params()
         device = self._device()
         precision = resolve_precision(self.precision, device)
         return restore_image(self._inference_model(device, precision), image, multiple=self.pad_multiple,

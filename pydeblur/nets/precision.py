@@ -19,7 +19,13 @@ def resolve_device(device=None) -> torch.device:
     """``torch.device`` from a name, a device, or None (CUDA when available, else CPU)."""
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or a torch.device, "
+                         f"got {device!r}.") from None
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device {device} is not supported; use 'cpu' or 'cuda' ('cuda:N').")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {device} was asked for but CUDA is not available; use device='cpu'.")
     return device
