@@ -73,6 +73,7 @@ from .metrics import (
 from .nets import DeblurGAN as DeblurGAN
 from .nets import DeepDeblur as DeepDeblur
 from .nets import SRNDeblur as SRNDeblur
+from .nets.denoiser import denoise as denoise
 from .operators import (
     convolve as convolve,
 )
@@ -92,6 +93,9 @@ from .restoration import (
     InverseDeblurrer as InverseDeblurrer,
 )
 from .restoration import (
+    PlugAndPlayDeblurrer as PlugAndPlayDeblurrer,
+)
+from .restoration import (
     RichardsonLucyDeblurrer as RichardsonLucyDeblurrer,
 )
 from .restoration import (
@@ -108,6 +112,9 @@ from .restoration import (
 )
 from .restoration import (
     inverse as inverse,
+)
+from .restoration import (
+    plug_and_play as plug_and_play,
 )
 from .restoration import (
     richardson_lucy as richardson_lucy,

@@ -36,6 +36,7 @@ METHODS = {
     "rl": Method("pydeblur.restoration", "RichardsonLucyDeblurrer", True, "non-blind"),
     "hyper-laplacian": Method("pydeblur.restoration", "HyperLaplacianDeblurrer", True, "non-blind"),
     "tv": Method("pydeblur.restoration", "TVDeblurrer", True, "non-blind"),
+    "pnp": Method("pydeblur.restoration", "PlugAndPlayDeblurrer", True, "non-blind"),
     "blind": Method("pydeblur.blind", "BlindDeblurrer", False, "blind"),
     "srn": Method("pydeblur.nets", "SRNDeblur", False, "network"),
     "deepdeblur": Method("pydeblur.nets", "DeepDeblur", False, "network"),

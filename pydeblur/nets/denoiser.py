@@ -87,6 +87,31 @@ def denoise_array(model: DenoiserNet, image: np.ndarray, sigma: float, *, precis
                          precision=resolve_precision(precision, device), tile=tile, overlap=32)
 
 
+class DenoiserRunner:
+    """A loaded denoiser as a function ``runner(image, sigma)`` on checked float arrays.
+
+    On a CPU it runs a copy with fused convolutions (:mod:`pydeblur.nets.fusion`) when
+    oneDNN has them for the precision, like the deblurring networks.
+    """
+
+    def __init__(self, name_or_path=SHIPPED_NAME, *, device=None, precision: str = "auto", tile=1024):
+        from .fusion import fuse_for_inference, fused_convolutions_available
+
+        self.model = load_denoiser(name_or_path, device)
+        self.device = next(self.model.parameters()).device
+        self.precision = resolve_precision(precision, self.device)
+        self.tile = tile
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+        if fused_convolutions_available(self.device, dtype):
+            self.model = fuse_for_inference(self.model, dtype)
+
+    def __call__(self, image: np.ndarray, sigma: float) -> np.ndarray:
+        from .inference import restore_image
+
+        return restore_image(_AtLevel(self.model, sigma), image, multiple=1, device=self.device,
+                             precision=self.precision, tile=self.tile, overlap=32)
+
+
 def denoise(image, sigma, *, denoiser=SHIPPED_NAME, device=None, precision: str = "auto",
             tile: int | None = 1024) -> np.ndarray:
     """Remove Gaussian noise of standard deviation ``sigma`` with the trained CNN denoiser.

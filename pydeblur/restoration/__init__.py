@@ -10,7 +10,11 @@ function               Deblurrer                    ``fit`` tunes
 ``richardson_lucy``    ``RichardsonLucyDeblurrer``  ``max_iter``
 ``hyper_laplacian``    ``HyperLaplacianDeblurrer``  ``lam``
 ``tv``                 ``TVDeblurrer``              ``lam``
+``plug_and_play``      ``PlugAndPlayDeblurrer``     ``noise_sigma``
 =====================  ===========================  ==============================
+
+``plug_and_play`` uses a learned denoiser and needs the torch extra; it imports torch
+only when it runs.
 
 All take ``boundary=`` ('smooth' by default, 'reflect', 'periodic'), colour images
 with one PSF or one per channel, keep float32 as float32, and take ``workers`` and
@@ -19,6 +23,7 @@ with one PSF or one per channel, keep float32 as float32, and take ``workers`` a
 
 from ._problem import estimate_noise_sigma
 from .hyper_laplacian import HyperLaplacianDeblurrer, hyper_laplacian
+from .plug_and_play import PlugAndPlayDeblurrer, plug_and_play
 from .richardson_lucy import RichardsonLucyDeblurrer, richardson_lucy
 from .tv import TVDeblurrer, tv
 from .wiener import InverseDeblurrer, WienerDeblurrer, inverse, wiener
@@ -26,12 +31,14 @@ from .wiener import InverseDeblurrer, WienerDeblurrer, inverse, wiener
 __all__ = [
     "HyperLaplacianDeblurrer",
     "InverseDeblurrer",
+    "PlugAndPlayDeblurrer",
     "RichardsonLucyDeblurrer",
     "TVDeblurrer",
     "WienerDeblurrer",
     "estimate_noise_sigma",
     "hyper_laplacian",
     "inverse",
+    "plug_and_play",
     "richardson_lucy",
     "tv",
     "wiener",

@@ -1,0 +1,112 @@
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from conftest import smooth_image  # noqa: E402
+from contract import check_deblurrer  # noqa: E402
+
+from pydeblur import psf, sample_image  # noqa: E402
+from pydeblur.io import imwrite  # noqa: E402
+from pydeblur.metrics import psnr  # noqa: E402
+from pydeblur.nets.denoiser import train_denoiser  # noqa: E402
+from pydeblur.restoration import PlugAndPlayDeblurrer, plug_and_play  # noqa: E402
+from pydeblur.restoration._base import solver_signature_matches  # noqa: E402
+from pydeblur.synth import degrade  # noqa: E402
+
+KERNEL = psf.motion(7, 30)
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    """A tiny denoiser trained for a few steps: real weights, meaningless quality."""
+    folder = tmp_path_factory.mktemp("photos")
+    imwrite(folder / "a.png", sample_image("astronaut")[:96, 100:196])
+    path = tmp_path_factory.mktemp("w") / "dn.safetensors"
+    train_denoiser(folder, path, steps=2, batch_size=2, crop=32, width=8)
+    return path
+
+
+def test_keeps_shape_dtype_input_and_colour(weights):
+    for shape in [(33, 41), (30, 36, 3)]:
+        for dtype in (np.float32, np.float64):
+            image = smooth_image(shape, dtype)
+            before = image.copy()
+            out = plug_and_play(image, KERNEL, denoiser=weights, max_iter=2)
+            assert out.shape == shape and out.dtype == dtype and np.isfinite(out).all()
+            np.testing.assert_array_equal(image, before)
+
+
+def test_parameters_change_the_result_and_callback_sees_every_iteration(weights):
+    image = smooth_image((32, 36))
+    base = plug_and_play(image, KERNEL, denoiser=weights, max_iter=3)
+    for change in ({"max_iter": 2}, {"noise_sigma": 0.05}, {"boundary": "periodic"}, {"ensemble": True}):
+        assert not np.allclose(plug_and_play(image, KERNEL, denoiser=weights, **{"max_iter": 3, **change}),
+                               base), change
+    seen = []
+    plug_and_play(image, KERNEL, denoiser=weights, max_iter=3, callback=lambda info: seen.append(info["sigma"]))
+    assert len(seen) == 3 and seen[0] > seen[1] > seen[2]
+    clipped = plug_and_play(image * 3, KERNEL, denoiser=weights, max_iter=2, clip=True)
+    assert clipped.min() >= 0 and clipped.max() <= 1
+
+
+def test_periodic_data_step_without_prior_is_the_wiener_like_solve(weights):
+    """With an identity 'denoiser' strength tiny, one iteration is the closed-form data step."""
+    from pydeblur.operators import BlurOperator
+
+    rng = np.random.default_rng(0)
+    image = rng.random((24, 28))
+    calls = []
+
+    class Identity:
+        def __call__(self, x, sigma):
+            calls.append(sigma)
+            return x
+
+    import pydeblur.nets.denoiser as module
+
+    original = module.DenoiserRunner
+    module.DenoiserRunner = lambda *a, **k: Identity()
+    try:
+        out = plug_and_play(image, KERNEL, denoiser=weights, max_iter=1, noise_sigma=0.01, boundary="periodic")
+    finally:
+        module.DenoiserRunner = original
+    blur = BlurOperator(KERNEL, image.shape)
+    mu = 0.23 * 0.01**2 / (49 / 255) ** 2
+    expected = blur.solve(blur.data_term(image) + mu * blur.rfft2(image), weight=1.0, identity_weight=mu)
+    np.testing.assert_allclose(out, expected, atol=1e-10)
+    assert calls == [pytest.approx(49 / 255)]
+
+
+def test_bad_input_is_refused(weights, tmp_path):
+    image = smooth_image((32, 32))
+    with pytest.raises(ValueError, match="noise_sigma"):
+        plug_and_play(image, KERNEL, denoiser=weights, noise_sigma=-0.1)
+    with pytest.raises(ValueError, match="noise_sigma"):
+        plug_and_play(image, KERNEL, denoiser=weights, noise_sigma="high")
+    with pytest.raises(FileNotFoundError, match="Nothing is downloaded"):
+        plug_and_play(image, KERNEL, denoiser="no-such-denoiser")
+    with pytest.raises(ValueError, match="not a denoiser"):
+        plug_and_play(image, KERNEL, denoiser="srn-small")
+    with pytest.raises(ValueError, match="larger than the image"):
+        plug_and_play(image[:5, :5], KERNEL, denoiser=weights)
+    with pytest.raises(ValueError, match="channels"):
+        plug_and_play(np.zeros((16, 16, 4)), KERNEL, denoiser=weights)
+
+
+def test_deblurrer_contract(weights):
+    assert solver_signature_matches(PlugAndPlayDeblurrer)
+    pair = degrade(smooth_image((32, 32), seed=3), psf=KERNEL, noise_sigma=0.01, rng=0)
+    check_deblurrer(lambda: PlugAndPlayDeblurrer(psf=KERNEL, denoiser=str(weights), max_iter=2,
+                                                 tune_range=(0.005, 0.02)), pair.blurry, pair.sharp)
+
+
+def test_shipped_denoiser_deblurs_when_shipped():
+    from pydeblur.nets.weights import shipped_names
+
+    if "denoiser" not in shipped_names():
+        pytest.skip("no shipped denoiser in this checkout")
+    sharp = sample_image("camera")[100:228, 200:328]
+    pair = degrade(sharp, psf=psf.motion(11, 30), noise_sigma=0.01, rng=0)
+    out = plug_and_play(pair.blurry, psf.motion(11, 30), clip=True)
+    assert psnr(out, pair.sharp) > psnr(pair.blurry, pair.sharp) + 3
