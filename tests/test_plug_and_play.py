@@ -44,14 +44,15 @@ def test_parameters_change_the_result_and_callback_sees_every_iteration(weights)
         assert not np.allclose(plug_and_play(image, KERNEL, denoiser=weights, **{"max_iter": 3, **change}),
                                base), change
     seen = []
-    plug_and_play(image, KERNEL, denoiser=weights, max_iter=3, callback=lambda info: seen.append(info["sigma"]))
+    plug_and_play(image, KERNEL, denoiser=weights, max_iter=3,
+                  callback=lambda info: seen.append(info["sigma"]))
     assert len(seen) == 3 and seen[0] > seen[1] > seen[2]
     clipped = plug_and_play(image * 3, KERNEL, denoiser=weights, max_iter=2, clip=True)
     assert clipped.min() >= 0 and clipped.max() <= 1
 
 
-def test_periodic_data_step_without_prior_is_the_wiener_like_solve(weights):
-    """With an identity 'denoiser' strength tiny, one iteration is the closed-form data step."""
+def test_periodic_data_step_without_prior_is_the_wiener_like_solve(weights, monkeypatch):
+    """With the denoiser replaced by the identity, one iteration is the closed-form data step."""
     from pydeblur.operators import BlurOperator
 
     rng = np.random.default_rng(0)
@@ -65,12 +66,9 @@ def test_periodic_data_step_without_prior_is_the_wiener_like_solve(weights):
 
     import pydeblur.nets.denoiser as module
 
-    original = module.DenoiserRunner
-    module.DenoiserRunner = lambda *a, **k: Identity()
-    try:
-        out = plug_and_play(image, KERNEL, denoiser=weights, max_iter=1, noise_sigma=0.01, boundary="periodic")
-    finally:
-        module.DenoiserRunner = original
+    monkeypatch.setattr(module, "DenoiserRunner", lambda *a, **k: Identity())
+    out = plug_and_play(image, KERNEL, denoiser=weights, max_iter=1, noise_sigma=0.01,
+                        boundary="periodic")
     blur = BlurOperator(KERNEL, image.shape)
     mu = 0.23 * 0.01**2 / (49 / 255) ** 2
     expected = blur.solve(blur.data_term(image) + mu * blur.rfft2(image), weight=1.0, identity_weight=mu)
