@@ -6,6 +6,9 @@ or :func:`check_psf` first, so the rules below hold everywhere:
 * images are float arrays shaped (H, W) or (H, W, C); float32 and float64 are kept,
   float16 becomes float32, integers are refused (use :func:`img_as_float`);
 * NaN and inf are refused, empty arrays are refused;
+* float values beyond ``LIKELY_0_255`` in magnitude (8) give a UserWarning: the data is
+  almost surely 0..255 or 0..65535, which the [0, 1] defaults ('auto' weights, clipping)
+  would silently get wrong; float radiance a little above 1 passes quietly;
 * PSFs are 2-D (or (h, w, C) for one PSF per channel where allowed), finite,
   non-negative, and sum to 1.
 
@@ -16,12 +19,14 @@ check writes to its input.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
 #: Relative tolerance on ``psf.sum() == 1``.
 PSF_SUM_RTOL = 1e-4
-
+#: Float images with larger magnitudes are warned about as likely 0..255 / 0..65535 data.
+LIKELY_0_255 = 8.0
 
 
 def float_dtype(dtype) -> np.dtype:
@@ -125,6 +130,12 @@ def check_image(image, *, name: str = "image", allow_color: bool = True) -> np.n
             f"{name} contains NaN or inf values; replace them first, "
             "e.g. numpy.nan_to_num(image) or inpainting."
         )
+    peak = float(np.abs(image).max())
+    if peak > LIKELY_0_255:
+        warnings.warn(
+            f"{name} has values up to {peak:.4g}, but pydeblur works on images in [0, 1] (float radiance "
+            "may exceed 1 a little). If this is 0..255 or 0..65535 data, scale it: pydeblur.img_as_float "
+            "on the integer original, or image / 255.", UserWarning, stacklevel=3)
     if image.dtype == np.float16 or image.dtype.itemsize > 8:
         image = image.astype(float_dtype(image.dtype))
     return image

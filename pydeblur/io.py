@@ -208,6 +208,10 @@ def imread(path, *, alpha: str = "keep", dtype=np.float32, max_pixels=MAX_PIXELS
 def _encode(image: np.ndarray, suffix: str, bit_depth: int, quality: int) -> bytes:
     import cv2
 
+    if suffix in _JPEG_SUFFIXES and image.ndim == 3 and image.shape[2] in (2, 4):
+        raise ValueError("JPEG cannot store an alpha channel; write a PNG or TIFF to keep it, or drop it "
+                         "explicitly (image[..., :-1]).")
+
     if bit_depth == 32:
         if suffix not in (".tif", ".tiff"):
             raise ValueError("bit_depth=32 (float) is only supported for TIFF files.")

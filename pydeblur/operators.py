@@ -119,12 +119,16 @@ def _choose_method(method: str, psf_shape) -> str:
 
 
 def check_workers(workers) -> int:
-    """scipy.fft workers: None means every core (-1); 0 is refused."""
+    """scipy.fft workers: None means every core (-1); -k means all but k - 1 cores; 0 is refused."""
+    import os
+
     if workers is None:
         return -1
     check_number(workers, name="workers", integer=True)
-    if workers == 0:
-        raise ValueError("workers must be a positive count or negative (all cores), not 0.")
+    cores = os.cpu_count() or 1
+    if workers == 0 or workers < -cores:
+        raise ValueError(f"workers must be a positive thread count, or -1 .. -{cores} (-1: every core, -k: "
+                         f"all but k - 1 of the {cores} cores); got {workers}.")
     return workers
 
 

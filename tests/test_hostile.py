@@ -373,3 +373,24 @@ def test_bad_numbers_and_folders_are_usage_errors(argv, tmp_path, monkeypatch, c
     assert code == 2
     assert "--" in capsys.readouterr().err  # the option is named
     assert not (tmp_path / "x.safetensors").exists() and not (tmp_path / "out").exists()
+
+
+def test_float_images_in_0_255_are_warned_about_not_silently_wrong():
+    from pydeblur import hyper_laplacian, wiener
+
+    image = smooth_image((32, 32))
+    k = np.ones((3, 3)) / 9
+    with pytest.warns(UserWarning, match="0..255"):
+        wiener(image * 255, k)
+    with pytest.warns(UserWarning, match="image / 255"):
+        hyper_laplacian(image * 255, k, clip=True)
+    wiener(image * 3, k)  # radiance a little above 1 passes quietly (warnings are errors here)
+
+
+def test_workers_and_rgba_jpegs(tmp_path):
+    from pydeblur import wiener
+
+    with pytest.raises(ValueError, match="workers"):
+        wiener(smooth_image((16, 16)), np.ones((3, 3)) / 9, workers=-5)
+    with pytest.raises(ValueError, match="alpha"):
+        imwrite(tmp_path / "a.jpg", smooth_image((16, 16, 4), np.float32))
