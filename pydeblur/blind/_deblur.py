@@ -35,7 +35,7 @@ def final_weights(image: np.ndarray, kernel: np.ndarray, kernel_error_sigma: flo
 
 
 @renamed_parameters(**RENAMED)
-def blind_deconvolve(image, psf_size: int = 31, *, prior: str = "l0", grad_weight: float = 4e-3,
+def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = 4e-3,
                      prior_weight: float = 4e-3, iter_per_level: int = 5, kernel_reg: float = 30.0,
                      final_lam="auto", clip: bool = False, callback=None):
     """Deblur a photo whose blur kernel is unknown.
@@ -48,8 +48,10 @@ def blind_deconvolve(image, psf_size: int = 31, *, prior: str = "l0", grad_weigh
     ----------
     image : numpy.ndarray
         Blurry float image, (H, W) or (H, W, C), values in [0, 1].
-    psf_size : int
-        Odd side of the kernel to estimate; choose it a little larger than the blur.
+    psf_size : 'auto' or int
+        Odd side of the kernel to estimate (a little larger than the blur), or 'auto'
+        (the default): a generous size from the image, the result trimmed to its support
+        (see :func:`estimate_psf`).
     prior, grad_weight, prior_weight, iter_per_level, kernel_reg, callback
         Passed to :func:`estimate_psf` (``lam``, ``lam_prior``, ``n_iter`` and ``gamma``
         are the deprecated names of the four weights and counts).
@@ -118,7 +120,7 @@ class BlindDeblurrer(BaseDeblurrer):
     _score_upto_shift = True
 
     @renamed_parameters(positional=("prior", "psf_size"), **RENAMED)
-    def __init__(self, *, prior: str = "l0", psf_size: int = 31, grad_weight: float = 4e-3,
+    def __init__(self, *, prior: str = "l0", psf_size="auto", grad_weight: float = 4e-3,
                  prior_weight: float = 4e-3, iter_per_level: int = 5, kernel_reg: float = 30.0,
                  final_lam="auto", clip: bool = False, tune_range=FINAL_LAM_TUNE_RANGE):
         store_params(self, locals())

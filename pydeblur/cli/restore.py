@@ -276,7 +276,8 @@ def add_parser(commands) -> None:
     p.add_argument("--method", required=True, choices=list(METHODS))
     p.add_argument("--psf", help="non-blind: PSF file (.npy / image) or spec, "
                                  "e.g. 'motion:length=15,angle=30'")
-    p.add_argument("--psf-size", type=int, help="blind: odd side of the kernel to estimate (default 31)")
+    p.add_argument("--psf-size", type=int,
+                   help="blind: odd side of the kernel to estimate (default: auto, from the image)")
     p.add_argument("--prior", choices=PRIORS, help="blind: image prior")
     p.add_argument("--weights", help="networks: shipped name or .safetensors file (default <method>-small)")
     p.add_argument("--tile", type=int, help="networks: largest tile side, px (0: no tiling; default 1024)")
