@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import smooth_image
 from contract import check_deblurrer
 
 from pydeblur import psf, sample_image
@@ -143,3 +144,26 @@ def test_the_final_step_treats_kernel_error_as_noise(blurred):
     restored, kernel = blind_deconvolve(blurry, 15)
     expected = hyper_laplacian(blurry, kernel, lam=final_weights(blurry, kernel))
     np.testing.assert_array_equal(restored, expected)
+
+
+def test_images_the_model_cannot_hold_are_said_so():
+    with pytest.warns(UserWarning, match="constant"):
+        kernel = estimate_psf(np.full((64, 64), 0.5))
+    assert kernel[kernel.shape[0] // 2, kernel.shape[1] // 2] == pytest.approx(1.0)  # the identity
+    with pytest.raises(ValueError, match="at least 12 px"):
+        estimate_psf(np.random.default_rng(0).random((10, 10)))
+    saturated = np.clip(smooth_image((96, 96)) * 2.5, 0, 1)
+    with pytest.warns(UserWarning, match="clipped"):
+        estimate_psf(saturated, 9, iter_per_level=1)
+    with pytest.raises(ValueError, match="psf_size"):
+        estimate_psf(smooth_image((96, 96)), "large")
+
+
+def test_auto_size_is_generous_and_the_estimate_is_trimmed(blurred):
+    from pydeblur.blind._estimate import auto_psf_size
+
+    blurry, _, truth = blurred
+    kernel = estimate_psf(blurry)  # psf_size='auto'
+    assert kernel.shape[0] % 2 == 1 and kernel.shape[0] == kernel.shape[1]
+    assert truth.shape[0] <= kernel.shape[0] < auto_psf_size(min(blurry.shape))
+    assert kernel_similarity(kernel, truth) > 0.8

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -105,9 +106,13 @@ def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: floa
     frames = [check_image(f, name="image") for f in as_image_list(image, name="image")[0]]
     check_choice(prior, PRIORS, name="prior")
     auto = isinstance(psf_size, str)
+    shorter = min(min(f.shape[:2]) for f in frames)
+    if shorter < MIN_SIDE:
+        raise ValueError(f"the image is {shorter} px on its shorter side; blind kernel estimation needs at "
+                         f"least {MIN_SIDE} px (a 3x3 kernel at a quarter of the side). Use a larger image.")
     if auto:
         check_choice(psf_size, ("auto",), name="psf_size")
-        psf_size = auto_psf_size(min(min(f.shape[:2]) for f in frames))
+        psf_size = auto_psf_size(shorter)
     psf_size = check_number(psf_size, name="psf_size", low=3, integer=True)
     if psf_size % 2 == 0:
         raise ValueError(f"psf_size must be odd (a centred kernel), got {psf_size}.")
@@ -115,10 +120,33 @@ def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: floa
         if 4 * psf_size > min(frame.shape[:2]):
             raise ValueError(f"psf_size {psf_size} is too large for a {frame.shape[0]}x{frame.shape[1]} "
                              "image; the kernel can be at most a quarter of the shorter side.")
+    _warn_about_content(frames)
     kernel = _estimate_checked(frames, psf_size, prior=prior, grad_weight=grad_weight,
                                prior_weight=prior_weight, iter_per_level=iter_per_level,
                                kernel_reg=kernel_reg, classifier=classifier, callback=callback)
     return trim_to_support(kernel) if auto else kernel
+
+
+#: Smallest image side blind estimation accepts.
+MIN_SIDE = 12
+#: Share of clipped (saturated or black) pixels above which a warning says the model breaks.
+CLIPPED_WARNING = 0.05
+
+
+def _warn_about_content(frames) -> None:
+    """Warn where the blur model cannot hold: no edges at all, or many clipped pixels."""
+    for index, frame in enumerate(frames):
+        where = f"frame {index}" if len(frames) > 1 else "the image"
+        grey = _luminance(frame)
+        if float(np.ptp(grey)) < 1e-6:
+            warnings.warn(f"{where} is constant: it holds no edges to estimate a kernel from, and the "
+                          "estimate is the identity (no deblurring).", UserWarning, stacklevel=3)
+            continue
+        clipped = float(np.mean((grey >= 0.99) | (grey <= 0.0)))
+        if clipped > CLIPPED_WARNING:
+            warnings.warn(f"{clipped:.0%} of {where}'s pixels are clipped (saturated highlights or crushed "
+                          "blacks), where blur is not a convolution: expect ringing around them and a less "
+                          "reliable kernel.", UserWarning, stacklevel=3)
 
 
 #: Largest kernel psf_size='auto' estimates.
