@@ -128,6 +128,10 @@ def _decode(path: Path, max_pixels=None) -> np.ndarray:
                          "save it as 8/16-bit or float32.") from None
     if decoded is None or decoded.size == 0:
         raise ValueError(f"{path}: unreadable, truncated or corrupt {suffix[1:].upper()} file.")
+    if suffix in _JPEG_SUFFIXES and decoded.dtype == np.uint8 and decoded.shape[0] > 16 \
+            and bool(np.all(decoded[-16:] == 128)):
+        warnings.warn(f"{path}: the last 16 rows are flat grey (128), as libjpeg fills the missing part of a "
+                      "truncated file; the file is probably cut short.", UserWarning, stacklevel=3)
     return _ORIENTATIONS[orientation](decoded)
 
 

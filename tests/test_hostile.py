@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from conftest import smooth_image
 
+from pydeblur import sample_image
 from pydeblur.datasets import find_pairs
 from pydeblur.io import contained_path, imwrite, remove_stale_temporaries, write_bytes_atomic
 from pydeblur.synth import PSFSampler, synthesize_folder
@@ -244,6 +245,11 @@ def test_jpegs_truncated_or_with_trailing_data(tmp_path):
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="truncated"):
         imread(tmp_path / "cut.jpg")
+    big = imwrite(tmp_path / "big.jpg", sample_image("astronaut")[:128, :128])
+    cut = big.read_bytes()
+    (tmp_path / "cut_marked.jpg").write_bytes(cut[: len(cut) // 2] + b"\xff\xd9")  # end marker appended
+    with pytest.warns(UserWarning, match="cut short"):
+        imread(tmp_path / "cut_marked.jpg")
 
 
 def test_exif_orientation_is_applied_on_read(tmp_path):
