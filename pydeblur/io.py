@@ -322,7 +322,55 @@ def remove_stale_temporaries(folder, *, names=None) -> list[Path]:
     return removed
 
 
-def imwrite(path, image, *, bit_depth: int = 8, quality=None, overwrite: bool = False) -> Path:
+def read_icc_profile(path) -> bytes | None:
+    """The ICC colour profile embedded in an image file, or None (read from the header only)."""
+    path = Path(path)
+    data = path.read_bytes()
+    if path.suffix.lower() in (".tif", ".tiff"):
+        import tifffile
+
+        try:
+            with tifffile.TiffFile(_io.BytesIO(data)) as tiff:
+                tag = tiff.pages[0].tags.get("InterColorProfile")
+                return bytes(tag.value) if tag is not None else None
+        except (tifffile.TiffFileError, ValueError, IndexError, OSError):
+            return None
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(_io.BytesIO(data)) as header:
+                return header.info.get("icc_profile") or None
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+def _embed_icc(data: bytes, suffix: str, icc: bytes) -> bytes:
+    """``data`` (an encoded PNG or JPEG) with the ICC profile ``icc`` embedded."""
+    import zlib
+
+    if suffix == ".png":
+        chunk = _png_chunk(b"iCCP", b"icc\0\0" + zlib.compress(icc))
+        end_of_ihdr = 8 + 25  # signature, then the 13-byte IHDR chunk with its length, type and CRC
+        return data[:end_of_ihdr] + chunk + data[end_of_ihdr:]
+    segments, size = [], 65519  # an APP2 segment holds at most 65533 bytes after its header
+    parts = [icc[i : i + size] for i in range(0, len(icc), size)]
+    for index, part in enumerate(parts, start=1):
+        body = b"ICC_PROFILE\0" + bytes([index, len(parts)]) + part
+        segments.append(b"\xff\xe2" + (len(body) + 2).to_bytes(2, "big") + body)
+    return data[:2] + b"".join(segments) + data[2:]  # right after the start-of-image marker
+
+
+def imwrite(path, image, *, bit_depth: int = 8, quality=None, overwrite: bool = False,
+            icc_profile: bytes | None = None) -> Path:
     """Write a float image in [0, 1] to a PNG, JPEG or TIFF file, atomically.
 
     Parameters
@@ -338,6 +386,11 @@ def imwrite(path, image, *, bit_depth: int = 8, quality=None, overwrite: bool = 
         JPEG quality, 1-100 (default 95). Only for JPEG paths.
     overwrite : bool
         Replace an existing file. Without it an existing file raises FileExistsError.
+    icc_profile : bytes, optional
+        An ICC colour profile to embed (PNG and JPEG), e.g. the input's, from
+        :func:`read_icc_profile`, so that colour-managed viewers show the colours as
+        the input's. Pixels are written upright (EXIF orientation applied on read), so
+        no orientation tag is needed.
 
     Returns
     -------
@@ -359,7 +412,13 @@ def imwrite(path, image, *, bit_depth: int = 8, quality=None, overwrite: bool = 
         raise FileExistsError(
             f"{path} already exists; pass overwrite=True (--overwrite on the command line) to replace it."
         )
-    return write_bytes_atomic(path, _encode(image, suffix, bit_depth, quality), overwrite=overwrite)
+    data = _encode(image, suffix, bit_depth, quality)
+    if icc_profile is not None:
+        if suffix not in (".png", *_JPEG_SUFFIXES):
+            raise ValueError(f"an ICC profile can be embedded in PNG and JPEG files, not {suffix}; write "
+                             "a PNG or JPEG, or pass icc_profile=None.")
+        data = _embed_icc(data, suffix, bytes(icc_profile))
+    return write_bytes_atomic(path, data, overwrite=overwrite)
 
 
 def list_images(folder) -> list[Path]:

@@ -400,3 +400,24 @@ def test_workers_and_rgba_jpegs(tmp_path):
         wiener(smooth_image((16, 16)), np.ones((3, 3)) / 9, workers=-5)
     with pytest.raises(ValueError, match="alpha"):
         imwrite(tmp_path / "a.jpg", smooth_image((16, 16, 4), np.float32))
+
+
+def test_the_icc_profile_survives_restore(tmp_path):
+    from PIL import Image, ImageCms
+
+    from pydeblur.io import read_icc_profile
+
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    pixels = (smooth_image((40, 44, 3), np.float32) * 255).astype(np.uint8)
+    for suffix in (".png", ".jpg"):
+        source = tmp_path / f"in{suffix}"
+        Image.fromarray(pixels).save(source, icc_profile=profile)
+        assert read_icc_profile(source) == profile
+        out = tmp_path / f"out{suffix}"
+        assert _restore(source, "-o", out) == 0
+        assert read_icc_profile(out) == profile
+        with Image.open(out) as written:  # and the file is still a valid image
+            written.load()
+    assert read_icc_profile(imwrite(tmp_path / "plain.png", smooth_image((8, 8)))) is None
+    with pytest.raises(ValueError, match="PNG and JPEG"):
+        imwrite(tmp_path / "x.tif", smooth_image((8, 8)), icc_profile=profile)

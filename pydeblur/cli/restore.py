@@ -108,7 +108,7 @@ def _make(args, kind, psf):
 
 def _restore_file(deblurrer, source: Path, target: Path, *, overwrite: bool, fit_each: bool, max_pixels):
     """Restore one file; ``fit_each`` fits on the image first (blind: its own kernel, kept in ``psf_``)."""
-    from ..io import image_info, imread, imwrite
+    from ..io import image_info, imread, imwrite, read_icc_profile
 
     bit_depth = image_info(source, max_pixels=max_pixels)["bit_depth"]
     image = imread(source, dtype=np.float32, max_pixels=max_pixels)
@@ -122,8 +122,10 @@ def _restore_file(deblurrer, source: Path, target: Path, *, overwrite: bool, fit
         restored = np.clip(restored, 0, 1)
     if alpha is not None:
         restored = np.concatenate([restored.reshape(*restored.shape[:2], -1), alpha], axis=2)
-    imwrite(target, restored, bit_depth=bit_depth if target.suffix.lower() in (".png", ".tif", ".tiff")
-            else 8, overwrite=overwrite)
+    suffix = target.suffix.lower()
+    icc = read_icc_profile(source) if suffix in (".png", ".jpg", ".jpeg") else None  # TIFF: not embedded
+    imwrite(target, restored, bit_depth=bit_depth if suffix in (".png", ".tif", ".tiff") else 8,
+            overwrite=overwrite, icc_profile=icc)
     return image, restored
 
 
