@@ -421,3 +421,15 @@ def test_the_icc_profile_survives_restore(tmp_path):
     assert read_icc_profile(imwrite(tmp_path / "plain.png", smooth_image((8, 8)))) is None
     with pytest.raises(ValueError, match="PNG and JPEG"):
         imwrite(tmp_path / "x.tif", smooth_image((8, 8)), icc_profile=profile)
+
+
+def test_huge_psf_parameters_are_refused_before_allocating(capsys):
+    from pydeblur import psf
+    from pydeblur.cli import main
+
+    for make in (lambda: psf.defocus(1e6), lambda: psf.motion(1e5), lambda: psf.gaussian(1e5),
+                 lambda: psf.motion(9, size=100_000), lambda: psf.to_image(psf.gaussian(2), scale=100_000)):
+        with pytest.raises(ValueError, match="1025|16384"):
+            make()
+    assert main(["restore", "x.png", "-o", "y.png", "--method", "wiener", "--psf", "defocus:radius=1e6"]) == 2
+    assert "1025 px" in capsys.readouterr().err

@@ -187,11 +187,11 @@ def run(args) -> int:
     from ..methods import METHODS
 
     check_options(args)
+    deblurrer = build_deblurrer(args)  # the method's options and the PSF, before any file is touched
     inputs = collect_inputs(args.inputs)
     targets = output_paths(inputs, args.output, overwrite=args.overwrite, existing_ok=args.skip_existing)
     figures = compare_paths(inputs, targets, args.compare, overwrite=args.overwrite,
                             existing_ok=args.skip_existing)
-    deblurrer = build_deblurrer(args)
     blind = METHODS[args.method].kind == "blind"
     for folder in {t.parent for t in targets if t.parent.is_dir()}:  # what a killed run left behind
         remove_stale_temporaries(folder, names={t.name for t in targets} | {f.name for f in figures if f})

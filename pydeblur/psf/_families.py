@@ -17,10 +17,17 @@ from ._utils import normalize, splat_bilinear
 _SUPERSAMPLE = 8  # sub-samples per pixel side for pixel-integrated kernels
 
 
+#: Largest kernel side a PSF family builds (a 1025 x 1025 kernel is 8 MB; larger ones are a typo).
+MAX_SIZE = 1025
+
+
 def _check_size(size, minimum: int, *, what: str) -> int:
+    if minimum > MAX_SIZE:
+        raise ValueError(f"{what} needs a {minimum} px kernel, more than the {MAX_SIZE} px pydeblur builds; "
+                         "check the parameter (pixels, not a fraction of the image).")
     if size is None:
         return minimum
-    size = check_number(size, name="size", low=1, integer=True)
+    size = check_number(size, name="size", low=1, high=MAX_SIZE, integer=True)
     if size < minimum:
         raise ValueError(
             f"size={size} is too small for {what}: it needs at least {minimum} pixels. "

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from .._validation import check_number
+from ._families import MAX_SIZE
 from ._utils import normalize, splat_bilinear
 
 
@@ -77,7 +78,7 @@ def trajectory(size=None, *, length: float = 30.0, n_steps: int = 2000, anxiety:
     shake_probability = check_number(shake_probability, name="shake_probability", low=0, high=1)
     exposure = check_number(exposure, name="exposure", low=0, high=1, low_inclusive=False)
     if size is not None:
-        size = check_number(size, name="size", low=1, integer=True)
+        size = check_number(size, name="size", low=1, high=MAX_SIZE, integer=True)
     rng = np.random.default_rng(rng)
     if angle is None:
         angle = rng.uniform(0.0, 360.0)
@@ -94,6 +95,9 @@ def trajectory(size=None, *, length: float = 30.0, n_steps: int = 2000, anxiety:
     reach = max(np.abs(cols).max(), np.abs(rows).max())
     if size is None:
         size = 2 * math.ceil(reach - 1e-9) + 1
+        if size > MAX_SIZE:
+            raise ValueError(f"a trajectory of length {length} needs a {size} px kernel, more than the "
+                             f"{MAX_SIZE} px pydeblur builds; check length (in pixels).")
     half = (size - 1) // 2  # room on the short side of an even size
     if reach > half:
         if half == 0:

@@ -247,6 +247,9 @@ def to_image(psf, *, scale: int = 1) -> np.ndarray:
     """
     psf = _as_kernel(psf)
     scale = check_number(scale, name="scale", low=1, integer=True)
+    if max(psf.shape) * scale > 16384:
+        side = max(psf.shape) * scale
+        raise ValueError(f"scale={scale} would draw an image {side} px wide; keep the side under 16384 px.")
     peak = psf.max()
     image = psf / peak if peak > 0 else np.zeros_like(psf)
     image = np.clip(image, 0, 1).astype(np.float32)
