@@ -429,7 +429,7 @@ def test_huge_psf_parameters_are_refused_before_allocating(capsys):
 
     for make in (lambda: psf.defocus(1e6), lambda: psf.motion(1e5), lambda: psf.gaussian(1e5),
                  lambda: psf.motion(9, size=100_000), lambda: psf.to_image(psf.gaussian(2), scale=100_000)):
-        with pytest.raises(ValueError, match="1025|16384"):
+        with pytest.raises(ValueError, match=r"1025|16384"):
             make()
     assert main(["restore", "x.png", "-o", "y.png", "--method", "wiener", "--psf", "defocus:radius=1e6"]) == 2
     assert "1025 px" in capsys.readouterr().err
