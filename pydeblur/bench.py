@@ -91,18 +91,20 @@ def speed(size: int = 1024, *, psf_size: int = 31, repeat: int = 3, dtypes=(np.f
 
 
 def available_methods(names=None) -> list[str]:
-    """The methods of :data:`pydeblur.methods.METHODS` that can run here (networks need torch
-    and their shipped weights). Unavailable names given explicitly are an error."""
+    """The methods of :data:`pydeblur.methods.METHODS` that can run here (networks and
+    plug-and-play need torch and their shipped weights). Unavailable names given explicitly
+    are an error."""
     from .methods import METHODS
 
     def runnable(name):
-        if METHODS[name].kind != "network":
+        needed = METHODS[name].weights
+        if needed is None:
             return True, ""
         try:
             from .nets import shipped_names
         except ImportError:
             return False, "torch is not installed"
-        return (f"{name}-small" in shipped_names(), f"no shipped {name}-small weights")
+        return (needed in shipped_names(), f"no shipped {needed} weights")
 
     chosen = list(METHODS) if names is None else list(names)
     result = []

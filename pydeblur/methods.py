@@ -23,6 +23,7 @@ class Method:
     cls: str
     needs_psf: bool
     kind: str  # 'non-blind', 'blind' or 'network'
+    weights: str | None = None  # the shipped weights it needs by default (torch extra), if any
 
     def load(self):
         import importlib
@@ -36,11 +37,11 @@ METHODS = {
     "rl": Method("pydeblur.restoration", "RichardsonLucyDeblurrer", True, "non-blind"),
     "hyper-laplacian": Method("pydeblur.restoration", "HyperLaplacianDeblurrer", True, "non-blind"),
     "tv": Method("pydeblur.restoration", "TVDeblurrer", True, "non-blind"),
-    "pnp": Method("pydeblur.restoration", "PlugAndPlayDeblurrer", True, "non-blind"),
+    "pnp": Method("pydeblur.restoration", "PlugAndPlayDeblurrer", True, "non-blind", "denoiser"),
     "blind": Method("pydeblur.blind", "BlindDeblurrer", False, "blind"),
-    "srn": Method("pydeblur.nets", "SRNDeblur", False, "network"),
-    "deepdeblur": Method("pydeblur.nets", "DeepDeblur", False, "network"),
-    "deblurgan": Method("pydeblur.nets", "DeblurGAN", False, "network"),
+    "srn": Method("pydeblur.nets", "SRNDeblur", False, "network", "srn-small"),
+    "deepdeblur": Method("pydeblur.nets", "DeepDeblur", False, "network", "deepdeblur-small"),
+    "deblurgan": Method("pydeblur.nets", "DeblurGAN", False, "network", "deblurgan-small"),
 }
 
 #: Image priors of blind kernel estimation (:func:`pydeblur.estimate_psf`'s ``prior``).
@@ -143,7 +144,7 @@ def make(name: str, *, psf=None, weights=None, **params):
         raise ValueError(f"method {name!r} estimates the blur itself; it takes no PSF. Use a non-blind "
                          "method (wiener, rl, hyper-laplacian, tv, inverse) to deblur with a known PSF.")
     if method.kind == "network":
-        return cls.from_pretrained(weights or f"{name}-small", **params)
+        return cls.from_pretrained(weights or method.weights, **params)
     if weights is not None:
         raise ValueError(f"method {name!r} has no weights; weights apply to the networks only.")
     return cls(**params)
