@@ -433,3 +433,13 @@ def test_huge_psf_parameters_are_refused_before_allocating(capsys):
             make()
     assert main(["restore", "x.png", "-o", "y.png", "--method", "wiener", "--psf", "defocus:radius=1e6"]) == 2
     assert "1025 px" in capsys.readouterr().err
+
+
+def test_synth_with_a_corrupt_photo_is_a_clear_error(tmp_path, capsys):
+    from pydeblur.cli import main
+
+    sharp = _sharp_folder(tmp_path / "photos", ["a.png"])
+    (sharp / "b.png").write_bytes(b"")
+    assert main(["synth", str(sharp), str(tmp_path / "out"), "--no-progress"]) == 1
+    err = capsys.readouterr().err
+    assert "b.png is empty" in err and "Traceback" not in err
