@@ -140,13 +140,13 @@ def _warn_about_content(frames) -> None:
         grey = _luminance(frame)
         if float(np.ptp(grey)) < 1e-6:
             warnings.warn(f"{where} is constant: it holds no edges to estimate a kernel from, and the "
-                          "estimate is the identity (no deblurring).", UserWarning, stacklevel=3)
+                          "estimate is the identity (no deblurring).", UserWarning, stacklevel=4)
             continue
         clipped = float(np.mean((grey >= 0.99) | (grey <= 0.0)))
         if clipped > CLIPPED_WARNING:
             warnings.warn(f"{clipped:.0%} of {where}'s pixels are clipped (saturated highlights or crushed "
                           "blacks), where blur is not a convolution: expect ringing around them and a less "
-                          "reliable kernel.", UserWarning, stacklevel=3)
+                          "reliable kernel.", UserWarning, stacklevel=4)
 
 
 #: Largest kernel psf_size='auto' estimates.
