@@ -73,20 +73,6 @@ class _AtLevel(nn.Module):
         return (self.model(noisy, level),)
 
 
-def denoise_array(model: DenoiserNet, image: np.ndarray, sigma: float, *, precision: str = "auto",
-                  tile: int | None = 1024) -> np.ndarray:
-    """Denoise a checked float image (H, W) or (H, W, 3) with a loaded model; same shape and dtype.
-
-    Large images run in tiles of at most ``tile`` px with a 32 px overlap (the network
-    sees 16 px each way), blended, so memory stays bounded.
-    """
-    from .inference import restore_image
-
-    device = next(model.parameters()).device
-    return restore_image(_AtLevel(model, sigma), image, multiple=1, device=device,
-                         precision=resolve_precision(precision, device), tile=tile, overlap=32)
-
-
 class DenoiserRunner:
     """A loaded denoiser as a function ``runner(image, sigma)`` on checked float arrays.
 
@@ -106,6 +92,11 @@ class DenoiserRunner:
             self.model = fuse_for_inference(self.model, dtype)
 
     def __call__(self, image: np.ndarray, sigma: float) -> np.ndarray:
+        """Denoise a checked float image (H, W) or (H, W, 3) at ``sigma``; same shape and dtype.
+
+        Large images run in tiles of at most ``tile`` px with a 32 px overlap (the network
+        sees 16 px each way), blended, so memory stays bounded.
+        """
         from .inference import restore_image
 
         return restore_image(_AtLevel(self.model, sigma), image, multiple=1, device=self.device,
@@ -139,7 +130,7 @@ def denoise(image, sigma, *, denoiser=SHIPPED_NAME, device=None, precision: str 
         raise ValueError(f"denoise takes grey or RGB images; got {image.shape[2]} channels. "
                          "Drop alpha first (image[..., :3]).")
     sigma = check_number(sigma, name="sigma", low=0, high=MAX_SIGMA * (1 + 1e-6))
-    return denoise_array(load_denoiser(denoiser, device), image, sigma, precision=precision, tile=tile)
+    return DenoiserRunner(denoiser, device=device, precision=precision, tile=tile)(image, sigma)
 
 
 def _crops(images, crop, batch, rng):
