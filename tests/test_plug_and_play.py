@@ -9,7 +9,7 @@ from contract import check_deblurrer  # noqa: E402
 from pydeblur import psf, sample_image  # noqa: E402
 from pydeblur.io import imwrite  # noqa: E402
 from pydeblur.metrics import psnr  # noqa: E402
-from pydeblur.nets.denoiser import train_denoiser  # noqa: E402
+from pydeblur.nets.denoiser import denoise, train_denoiser  # noqa: E402
 from pydeblur.restoration import PlugAndPlayDeblurrer, plug_and_play  # noqa: E402
 from pydeblur.restoration._base import solver_signature_matches  # noqa: E402
 from pydeblur.synth import degrade  # noqa: E402
@@ -99,12 +99,18 @@ def test_deblurrer_contract(weights):
                                                  tune_range=(0.005, 0.02)), pair.blurry, pair.sharp)
 
 
-def test_shipped_denoiser_deblurs_when_shipped():
-    from pydeblur.nets.weights import shipped_names
+def test_the_shipped_denoiser_denoises_and_deblurs():
+    from pydeblur.nets.weights import read_record, resolve_weights_path
+    from pydeblur.restoration import hyper_laplacian
 
-    if "denoiser" not in shipped_names():
-        pytest.skip("no shipped denoiser in this checkout")
+    record = read_record(resolve_weights_path("denoiser"))
+    assert record["steps"] == record["history"][-1]["step"]  # a finished run, not random weights
+    clean = sample_image("camera")[100:228, 200:328]
+    noisy = clean + 0.1 * np.random.default_rng(0).standard_normal(clean.shape).astype(np.float32)
+    assert psnr(denoise(noisy, 0.1), clean) > psnr(noisy, clean) + 4  # measured: +5.1 dB
     sharp = sample_image("camera")[100:228, 200:328]
     pair = degrade(sharp, psf=psf.motion(11, 30), noise_sigma=0.01, rng=0)
     out = plug_and_play(pair.blurry, psf.motion(11, 30), clip=True)
     assert psnr(out, pair.sharp) > psnr(pair.blurry, pair.sharp) + 3
+    classical = hyper_laplacian(pair.blurry, psf.motion(11, 30), clip=True)
+    assert psnr(out, pair.sharp) > psnr(classical, pair.sharp)
