@@ -92,3 +92,14 @@ def test_training_resumes_from_its_checkpoint_and_refuses_to_overwrite(photos, t
     assert [e["step"] for e in read_record(resumed)["history"]] == [1, 2, 3, 4]
     with pytest.raises(FileExistsError, match="overwrite"):
         train_denoiser(photos, straight, **params)
+
+
+def test_training_can_continue_from_trained_weights(photos, weights, tmp_path):
+    params = {"steps": 1, "batch_size": 2, "crop": 32, "width": 8, "lr": 0.0}  # lr 0: nothing moves
+    out = tmp_path / "continued.safetensors"
+    train_denoiser(photos, out, init_weights=weights, **params)
+    for p, q in zip(load_denoiser(weights).parameters(), load_denoiser(out).parameters(), strict=True):
+        torch.testing.assert_close(p, q)
+    assert read_record(out)["init_weights"] == str(weights)
+    with pytest.raises(ValueError, match="width"):
+        train_denoiser(photos, tmp_path / "w.safetensors", init_weights=weights, **{**params, "width": 16})

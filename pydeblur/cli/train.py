@@ -171,6 +171,7 @@ def add_denoiser_parser(commands) -> None:
     parser.add_argument("--precision", default="auto", choices=PRECISIONS)
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
     parser.add_argument("--checkpoint-dir", type=Path, help="checkpoints; an existing one is resumed")
+    parser.add_argument("--init-weights", help="continue from these weights (shipped name or file)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
 
@@ -183,6 +184,7 @@ def run_denoiser(args) -> int:
                             crop=args.crop, width=args.width, lr=args.lr, max_sigma=args.max_sigma,
                             precision=args.precision, device=args.device, seed=args.seed,
                             checkpoint_dir=args.checkpoint_dir, overwrite=args.overwrite,
+                            init_weights=args.init_weights,
                             command="pydeblur " + " ".join(sys.argv[1:]),
                             callback=lambda entry: print(entry, flush=True))
     print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")

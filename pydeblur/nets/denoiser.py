@@ -152,7 +152,8 @@ def _crops(images, crop, batch, rng):
 def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 16, crop: int = 48,
                    width: int = 64, lr: float = 1e-3, max_sigma: float = MAX_SIGMA, precision: str = "auto",
                    device=None, seed: int = 0, checkpoint_dir=None, checkpoint_every: int = 500,
-                   log_every: int = 100, command: str = "", overwrite: bool = False, callback=None) -> dict:
+                   log_every: int = 100, command: str = "", overwrite: bool = False, callback=None,
+                   init_weights=None) -> dict:
     """Train the denoiser on crops of sharp photos with random Gaussian noise; writes safetensors.
 
     Adam with a cosine decay to lr/20 over ``steps``, L1 loss on the denoised image,
@@ -162,7 +163,9 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
     receives every ``log_every`` steps the history entry (step, loss, PSNR gain on the
     batch, seconds, steps per second). Returns the training record, also stored in the
     file with ``command``. An existing ``output`` is refused before training unless
-    ``overwrite``.
+    ``overwrite``. ``init_weights`` (a shipped name or a file of the same ``width``) starts
+    from trained weights with a fresh optimiser and schedule: a longer run continues a
+    shipped denoiser instead of starting afresh.
     """
     from ..io import imread, list_images
 
@@ -181,7 +184,14 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
     device = resolve_device(device)
     precision = resolve_precision(precision, device)
     torch.manual_seed(seed)
-    model = DenoiserNet(width).to(device).to(memory_format=torch.channels_last)
+    model = DenoiserNet(width)
+    if init_weights is not None:
+        start_from = load_denoiser(init_weights)
+        if len(start_from.body[0].weight) != width:
+            raise ValueError(f"init_weights {init_weights!r} has width {len(start_from.body[0].weight)}, not "
+                             f"{width}; pass --width {len(start_from.body[0].weight)}.")
+        model.load_state_dict(start_from.state_dict())
+    model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: 0.05 + 0.475 * (1 + np.cos(np.pi * min(s, steps) / steps)))
@@ -234,6 +244,7 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
                 "step": step, "steps": steps, "config": config, "seconds": time.perf_counter() - start})
     record = {"command": command, "history": history, "steps": steps, "batch_size": batch_size, "crop": crop,
               "lr": lr, "max_sigma": max_sigma, "precision": precision, "images": len(images),
+              "init_weights": None if init_weights is None else str(init_weights),
               "torch": torch.__version__, "wall_seconds": round(time.perf_counter() - start, 1)}
     save_weights(output, model.to(memory_format=torch.contiguous_format).cpu(), config=config, record=record,
                  overwrite=overwrite, dtype="float16")
