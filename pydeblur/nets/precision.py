@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import contextlib
 
+from ..methods import PRECISIONS
 from ._torch import torch
-
-PRECISIONS = ("auto", "fp32", "bf16")
 
 
 def resolve_device(device=None) -> torch.device:
