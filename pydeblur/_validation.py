@@ -130,7 +130,7 @@ def check_image(image, *, name: str = "image", allow_color: bool = True) -> np.n
             f"{name} contains NaN or inf values; replace them first, "
             "e.g. numpy.nan_to_num(image) or inpainting."
         )
-    peak = float(np.abs(image).max())
+    peak = max(float(image.max()), -float(image.min()))  # the largest magnitude, without a temporary copy
     if peak > LIKELY_0_255:
         warnings.warn(
             f"{name} has values up to {peak:.4g}, but pydeblur works on images in [0, 1] (float radiance "
