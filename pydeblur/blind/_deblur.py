@@ -9,7 +9,7 @@ from .._tuning import tune_on_pairs
 from .._validation import check_image
 from ..base import BaseDeblurrer, as_pairs, store_params
 from ..restoration import hyper_laplacian
-from ..restoration._problem import prepare
+from ..restoration._problem import auto_lams
 from ..restoration.hyper_laplacian import AUTO_LAM_SCALE
 from ._estimate import RENAMED, estimate_psf
 
@@ -29,9 +29,9 @@ def final_weights(image: np.ndarray, kernel: np.ndarray, kernel_error_sigma: flo
     final step must treat like noise, or it rings. With a true kernel ``sigma_k = 0`` is
     hyper-Laplacian's own 'auto' rule.
     """
-    problem = prepare(image, kernel.astype(image.dtype), boundary="smooth", workers=None, colour_space="auto")
-    sigma = np.maximum(problem.noise_sigmas(), 1e-4)
-    return AUTO_LAM_SCALE / (sigma**2 + kernel_error_sigma**2)
+    params = {"boundary": "smooth", "workers": None, "colour_space": "auto"}  # hyper_laplacian's defaults
+    kernel = kernel.astype(image.dtype)
+    return auto_lams(image, kernel, params, AUTO_LAM_SCALE, extra_sigma=kernel_error_sigma)
 
 
 @renamed_parameters(**RENAMED)

@@ -154,18 +154,27 @@ def per_channel_values(value, problem: Problem, *, name: str, low: float, low_in
     return np.array(values, dtype=np.float64)
 
 
-def resolve_lam(lam, problem: Problem, scale: float) -> np.ndarray:
-    """Data-term weight per channel: ``lam`` as given, or ``scale / sigma^2`` for 'auto'.
+def resolve_lam(lam, problem: Problem, scale: float, *, extra_sigma: float = 0.0) -> np.ndarray:
+    """Data-term weight per channel: ``lam`` as given, or ``scale / (sigma^2 + extra^2)`` for 'auto'.
 
-    ``sigma`` is each channel's estimated noise level (floored at 1e-4). ``lam`` may
-    be a number or one number per channel.
+    ``sigma`` is each channel's estimated noise level (floored at 1e-4); ``extra_sigma``
+    is error the data term should treat as noise on top of it (the blind route's margin
+    for an estimated kernel). ``lam`` may be a number or one number per channel.
     """
     if isinstance(lam, str):
         if lam != "auto":
             raise ValueError(f"lam must be 'auto' or a positive number, got {lam!r}.")
         sigma = np.maximum(problem.noise_sigmas(), 1e-4)
-        return scale / sigma**2
+        return scale / (sigma**2 + extra_sigma**2)
     return per_channel_values(lam, problem, name="lam", low=0, low_inclusive=False)
+
+
+def auto_lams(image, psf, params: dict, scale: float, *, extra_sigma: float = 0.0) -> np.ndarray:
+    """The per-channel 'auto' weights :func:`resolve_lam` gives a solver called with ``params``
+    (its ``boundary``, ``workers`` and ``colour_space``); what ``fit(blurry)`` keeps."""
+    problem = prepare(image, psf, boundary=params["boundary"], workers=params["workers"],
+                      colour_space=params["colour_space"])
+    return resolve_lam("auto", problem, scale, extra_sigma=extra_sigma)
 
 
 def check_callback(callback):

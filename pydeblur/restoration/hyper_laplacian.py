@@ -10,7 +10,7 @@ from .._validation import check_number
 from ..base import store_params
 from ..operators import gradient_energy
 from ._base import NonBlindDeblurrer
-from ._problem import check_callback, prepare, report_progress, resolve_lam
+from ._problem import auto_lams, check_callback, prepare, report_progress, resolve_lam
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
 #: (benchmarks/calibrate_auto.py).
@@ -171,9 +171,7 @@ class HyperLaplacianDeblurrer(NonBlindDeblurrer):
 
     @staticmethod
     def _auto_values(image, psf, params):
-        problem = prepare(image, psf, boundary=params["boundary"], workers=params["workers"],
-                          colour_space=params["colour_space"])
-        return resolve_lam("auto", problem, AUTO_LAM_SCALE)
+        return auto_lams(image, psf, params, AUTO_LAM_SCALE)
 
     def __init__(self, *, psf=None, lam="auto", alpha=2.0 / 3.0, beta_init=1.0, beta_max=256.0,
                  beta_rate=_BETA_RATE, inner_iter=1, boundary="smooth", colour_space="auto",

@@ -24,6 +24,11 @@ START_SIGMA = 49 / 255
 MIN_AUTO_SIGMA = 1.5 / 255
 
 
+def auto_noise_sigma(image: np.ndarray) -> float:
+    """``noise_sigma='auto'``: the wavelet estimate (mean over channels), floored at MIN_AUTO_SIGMA."""
+    return max(float(np.mean(estimate_noise_sigma(image))), MIN_AUTO_SIGMA)
+
+
 def _schedule(noise_sigma: float, max_iter: int) -> np.ndarray:
     """Denoiser strengths from START_SIGMA down to the noise level, log-spaced (DPIR)."""
     end = max(noise_sigma, 1e-4)
@@ -112,7 +117,7 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = 8, denoiser
         raise TypeError(f"ensemble must be True or False, got {ensemble!r}.")
     if isinstance(noise_sigma, str):
         check_choice(noise_sigma, ("auto",), name="noise_sigma")
-        sigma = max(float(np.mean(estimate_noise_sigma(image))), MIN_AUTO_SIGMA)
+        sigma = auto_noise_sigma(image)
     else:
         sigma = check_number(noise_sigma, name="noise_sigma", low=0)
 
@@ -169,8 +174,7 @@ class PlugAndPlayDeblurrer(NonBlindDeblurrer):
 
     @staticmethod
     def _auto_values(image, psf, params):
-        image = check_image(image)
-        return [max(float(np.mean(estimate_noise_sigma(image))), MIN_AUTO_SIGMA)]
+        return [auto_noise_sigma(check_image(image))]
 
     def __init__(self, *, psf=None, noise_sigma="auto", max_iter=8, denoiser="denoiser", boundary="smooth",
                  ensemble=False, clip=False, workers=None, callback=None, device=None, precision="auto",

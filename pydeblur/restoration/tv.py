@@ -8,7 +8,7 @@ from .._validation import check_number
 from ..base import store_params
 from ..operators import gradient_energy
 from ._base import NonBlindDeblurrer
-from ._problem import check_callback, prepare, report_progress, resolve_lam
+from ._problem import auto_lams, check_callback, prepare, report_progress, resolve_lam
 
 #: lam = AUTO_LAM_SCALE / sigma^2 under lam="auto"; calibrated on BSDS500 *train* photos
 #: (benchmarks/calibrate_auto.py).
@@ -117,9 +117,7 @@ class TVDeblurrer(NonBlindDeblurrer):
 
     @staticmethod
     def _auto_values(image, psf, params):
-        problem = prepare(image, psf, boundary=params["boundary"], workers=params["workers"],
-                          colour_space=params["colour_space"])
-        return resolve_lam("auto", problem, AUTO_LAM_SCALE)
+        return auto_lams(image, psf, params, AUTO_LAM_SCALE)
 
     def __init__(self, *, psf=None, lam="auto", rho=None, max_iter=100, tol=1e-4, isotropic=True,
                  boundary="smooth", colour_space="auto", clip=False, workers=None, callback=None,
