@@ -58,10 +58,7 @@ def _header(path: Path, data: bytes, max_pixels) -> int:
     Refuses files that are not images, images of more than ``max_pixels`` pixels (before
     any memory is spent on them) and multi-page TIFFs (pydeblur reads one image per file).
     """
-    if path.suffix.lower() in (".tif", ".tiff"):
-        width, height, frames, orientation = _tiff_header(path, data)
-    else:
-        width, height, frames, orientation = _pillow_header(path, data)
+    width, height, frames, orientation, _ = _read_header(path, data)
     if width is None or (max_pixels is not None and width * height > max_pixels):
         size = "over 179 million" if width is None else f"{width}x{height} = {width * height:,}"
         raise ValueError(f"{path}: {size} pixels, more than the limit of {max_pixels:,}; raise it with "
@@ -72,34 +69,36 @@ def _header(path: Path, data: bytes, max_pixels) -> int:
     return orientation if orientation in _ORIENTATIONS else 1
 
 
-def _tiff_header(path: Path, data: bytes):
-    import tifffile
+def _read_header(path: Path, data: bytes):
+    """``(width, height, pages, EXIF orientation, ICC profile or None)`` from a file's header.
 
-    try:
-        with tifffile.TiffFile(_io.BytesIO(data)) as tiff:
-            page = tiff.pages[0]
-            orientation = page.tags.get("Orientation")
-            return (page.imagewidth, page.imagelength, len(tiff.pages),
-                    int(orientation.value) if orientation is not None else 1)
-    except (tifffile.TiffFileError, ValueError, IndexError, OSError) as error:
-        raise ValueError(f"{path}: not a readable TIFF file ({error}).") from None
+    TIFFs are read with tifffile, PNG and JPEG with Pillow; nothing is decoded. Width and
+    height are None for an image past Pillow's own bomb limit (179 megapixels).
+    """
+    if path.suffix.lower() in (".tif", ".tiff"):
+        import tifffile
 
-
-def _pillow_header(path: Path, data: bytes):
+        try:
+            with tifffile.TiffFile(_io.BytesIO(data)) as tiff:
+                page = tiff.pages[0]
+                orientation, icc = page.tags.get("Orientation"), page.tags.get("InterColorProfile")
+                return (page.imagewidth, page.imagelength, len(tiff.pages),
+                        int(orientation.value) if orientation is not None else 1,
+                        bytes(icc.value) if icc is not None else None)
+        except (tifffile.TiffFileError, ValueError, IndexError, OSError) as error:
+            raise ValueError(f"{path}: not a readable TIFF file ({error}).") from None
     from PIL import Image, UnidentifiedImageError
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # pydeblur applies its own limit
         try:
             with Image.open(_io.BytesIO(data)) as header:  # reads the header, decodes nothing
-                width, height = header.size
-                frames = getattr(header, "n_frames", 1)
-                orientation = header.getexif().get(_EXIF_ORIENTATION, 1)
+                return (*header.size, getattr(header, "n_frames", 1),
+                        header.getexif().get(_EXIF_ORIENTATION, 1), header.info.get("icc_profile") or None)
         except Image.DecompressionBombError:
-            return None, None, 1, 1
+            return None, None, 1, 1, None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
             raise ValueError(f"{path}: not a readable image file ({error}).") from None
-    return width, height, frames, orientation
 
 
 def _decode(path: Path, max_pixels=None) -> np.ndarray:
@@ -323,27 +322,15 @@ def remove_stale_temporaries(folder, *, names=None) -> list[Path]:
 
 
 def read_icc_profile(path) -> bytes | None:
-    """The ICC colour profile embedded in an image file, or None (read from the header only)."""
+    """The ICC colour profile embedded in an image file, or None (read from the header only).
+
+    Raises
+    ------
+    ValueError
+        The file is not a readable image.
+    """
     path = Path(path)
-    data = path.read_bytes()
-    if path.suffix.lower() in (".tif", ".tiff"):
-        import tifffile
-
-        try:
-            with tifffile.TiffFile(_io.BytesIO(data)) as tiff:
-                tag = tiff.pages[0].tags.get("InterColorProfile")
-                return bytes(tag.value) if tag is not None else None
-        except (tifffile.TiffFileError, ValueError, IndexError, OSError):
-            return None
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(_io.BytesIO(data)) as header:
-                return header.info.get("icc_profile") or None
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return None
+    return _read_header(path, path.read_bytes())[4]
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:
