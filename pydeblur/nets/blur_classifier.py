@@ -16,7 +16,7 @@ import numpy as np
 from ..blind._estimate import LUMA
 from ._torch import F, nn, torch
 from .precision import autocast, resolve_device, resolve_precision
-from .weights import load_into, load_weights, resolve_weights_path, save_weights
+from .weights import load_model, save_weights
 
 ARCHITECTURE = "blur-classifier"
 SHIPPED_NAME = "blur-classifier"
@@ -41,13 +41,8 @@ class BlurClassifier(nn.Module):
 
 def load_classifier(name_or_path=SHIPPED_NAME, device=None) -> BlurClassifier:
     """The trained classifier from a shipped name or a weights file (never random weights)."""
-    path = resolve_weights_path(name_or_path)
-    state, config, _ = load_weights(path)
-    if config.get("architecture") != ARCHITECTURE:
-        raise ValueError(f"{path} holds {config.get('architecture')!r} weights, not a blur classifier.")
-    model = BlurClassifier(config["width"])
-    load_into(model, state, path)
-    return model.to(resolve_device(device)).eval()
+    return load_model(name_or_path, architecture=ARCHITECTURE, what="a blur classifier",
+                      build=lambda config: BlurClassifier(config["width"]), device=device)
 
 
 def prior_gradient(model: BlurClassifier, image: np.ndarray) -> tuple[float, np.ndarray]:

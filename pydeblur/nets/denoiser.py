@@ -20,7 +20,7 @@ from .._validation import check_image, check_number
 from ._torch import F, nn, torch
 from .checkpoint import load_checkpoint, save_checkpoint
 from .precision import autocast, resolve_device, resolve_precision
-from .weights import load_into, load_weights, resolve_weights_path, save_weights
+from .weights import load_model, save_weights
 
 ARCHITECTURE = "denoiser-ircnn"
 SHIPPED_NAME = "denoiser"
@@ -50,14 +50,8 @@ class DenoiserNet(nn.Module):
 
 def load_denoiser(name_or_path=SHIPPED_NAME, device=None) -> DenoiserNet:
     """The trained denoiser from a shipped name or a weights file (never random weights)."""
-    path = resolve_weights_path(name_or_path)
-    state, config, _ = load_weights(path)
-    if config.get("architecture") != ARCHITECTURE:
-        raise ValueError(f"{path} holds {config.get('architecture')!r} weights, not a denoiser "
-                         f"({ARCHITECTURE!r}).")
-    model = DenoiserNet(config["width"])
-    load_into(model, state, path)
-    return model.to(resolve_device(device)).eval()
+    return load_model(name_or_path, architecture=ARCHITECTURE, what="a denoiser",
+                      build=lambda config: DenoiserNet(config["width"]), device=device)
 
 
 class _AtLevel(nn.Module):
@@ -125,10 +119,7 @@ def denoise(image, sigma, *, denoiser=SHIPPED_NAME, device=None, precision: str 
     numpy.ndarray
         The denoised image, same shape and dtype.
     """
-    image = check_image(image)
-    if image.ndim == 3 and image.shape[2] != 3:
-        raise ValueError(f"denoise takes grey or RGB images; got {image.shape[2]} channels. "
-                         "Drop alpha first (image[..., :3]).")
+    image = check_image(image)  # restore_image refuses channel counts other than 1 and 3
     sigma = check_number(sigma, name="sigma", low=0, high=MAX_SIGMA * (1 + 1e-6))
     return DenoiserRunner(denoiser, device=device, precision=precision, tile=tile)(image, sigma)
 

@@ -94,3 +94,22 @@ def load_into(model, state: dict, path) -> None:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         raise ValueError(f"{path} does not match this network's architecture: {str(error)[:300]}") from None
+
+
+def load_model(name_or_path, *, architecture: str, what: str, build, device=None):
+    """A trained network of one ``architecture`` from a shipped name or a weights file.
+
+    ``build(config)`` makes the untrained module the file's config describes; the
+    weights are loaded strictly, so a missing, corrupt or mismatched file is an error,
+    never random weights. ``what`` names the network in the error for another kind.
+    """
+    from .precision import resolve_device
+
+    path = resolve_weights_path(name_or_path)
+    state, config, _ = load_weights(path)
+    if config.get("architecture") != architecture:
+        raise ValueError(f"{path} holds {config.get('architecture')!r} weights, not {what} "
+                         f"({architecture!r}).")
+    model = build(config)
+    load_into(model, state, path)
+    return model.to(resolve_device(device)).eval()

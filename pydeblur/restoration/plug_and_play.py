@@ -137,18 +137,15 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = 8, denoiser
     sigmas = _schedule(sigma, max_iter)
     for iteration, strength in enumerate(sigmas, start=1):
         mu = LAMBDA * max(sigma, 1e-4) ** 2 / strength**2
-        x = np.empty_like(z)
+        solved = []
         for c, blur in enumerate(blurs):
             zc = z if channels == 1 else z[:, :, c]
             rhs = blur.data_term(observed[c]) + image.dtype.type(mu) * blur.rfft2(zc)
             spectrum = blur.solve(rhs, weight=1.0, identity_weight=mu, out_spectrum=True)
-            xc = blur.irfft2(spectrum)
+            solved.append(blur.irfft2(spectrum))
             if padded:
                 observed[c] = blur.reestimate_border(spectrum, observed[c], crop)
-            if channels == 1:
-                x = xc
-            else:
-                x[:, :, c] = xc
+        x = solved[0] if channels == 1 else np.stack(solved, axis=2)
         level = float(min(strength, MAX_SIGMA))
         z = _ensemble_denoise(runner, x, level) if ensemble else runner(x, level)
         if callback is not None:
