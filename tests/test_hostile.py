@@ -47,18 +47,12 @@ def _pair():
     return np.clip(sharp * 0.9, 0, 1).astype(np.float32), sharp
 
 
-def test_a_planted_pickle_checkpoint_is_never_unpickled(tmp_path, tiny_srn):
+@pytest.mark.parametrize("name,message", [("checkpoint.pt", "pickled checkpoint"),
+                                          ("checkpoint.safetensors", "not a readable pydeblur checkpoint")])
+def test_a_planted_pickle_checkpoint_is_never_unpickled(tmp_path, tiny_srn, name, message):
     marker = tmp_path / "code-ran"
-    (tmp_path / "checkpoint.pt").write_bytes(pickle.dumps(_RunsCode(str(marker))))
-    with pytest.raises(ValueError, match="pickled checkpoint"):
-        tiny_srn(checkpoint_dir=tmp_path).fit(*_pair())
-    assert not marker.exists()
-
-
-def test_a_planted_or_corrupt_checkpoint_is_a_clear_error(tmp_path, tiny_srn):
-    marker = tmp_path / "code-ran"
-    (tmp_path / "checkpoint.safetensors").write_bytes(pickle.dumps(_RunsCode(str(marker))))
-    with pytest.raises(ValueError, match="not a readable pydeblur checkpoint"):
+    (tmp_path / name).write_bytes(pickle.dumps(_RunsCode(str(marker))))
+    with pytest.raises(ValueError, match=message):
         tiny_srn(checkpoint_dir=tmp_path).fit(*_pair())
     assert not marker.exists()
 
