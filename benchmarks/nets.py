@@ -18,11 +18,18 @@ three. Weights do not change speed, so untrained networks are timed.
 Memory: peak RSS growth (VmHWM reset just before) restoring a 4000x3000 RGB image through
 the default 1024 px tiles.
 
+Real blur (--real): BSDS500 *val* photos (centre 256x256 crops) blurred ('valid') by the
+8 real camera-shake kernels of the Levin et al. 2009 development half
+(``levin09_dev/kernels``, recorded, not drawn by any generator the networks trained on)
+with 1 % Gaussian noise, and the real dynamic-scene pairs of ``gopro_dev`` (1280x720,
+frame averages). Every shipped network in its default ``precision="auto"``; PSNR after
+the best shift (synthetic set) and pixel for pixel (GoPro), gain over the blurry input.
+
 Training (only with --training): seconds per optimisation step with ``precision="auto"``
 at the shipped networks' settings (batch 8, 128x128 crops; DeblurGAN with 5 critic steps
 per generator step), small and paper size; the first epoch is a warm-up.
 
-    python benchmarks/nets.py [BSDS_ROOT] [--quick] [--quality] [--speed] [--memory] [--training]
+    python benchmarks/nets.py [BSDS_ROOT] [--quick] [--quality] [--real] [--speed] [--memory] [--training]
 
 (no section flag runs quality, speed and memory into results/nets.md; with flags, only
 those sections run, into results/nets_<sections>.md.)
@@ -40,15 +47,17 @@ from _common import PEAK_RSS_CODE, markdown_table, report
 from pydeblur import psf, sample_image
 from pydeblur.blind import blind_deconvolve
 from pydeblur.io import imread, list_images
-from pydeblur.metrics import psnr_upto_shift, ssim_upto_shift
-from pydeblur.nets import DeblurGAN, DeepDeblur, SRNDeblur, shipped_names
+from pydeblur.metrics import psnr, psnr_upto_shift, ssim_upto_shift
+from pydeblur.nets import BaselineCNN, DeblurGAN, DeepDeblur, NAFNetDeblur, SRNDeblur, shipped_names
 from pydeblur.restoration import hyper_laplacian
 from pydeblur.synth import degrade
 
 ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
 QUICK = "--quick" in sys.argv
 ROOT = Path(ARGS[0]) if ARGS else Path(__file__).resolve().parents[2] / "shared/data/bsds500"
-CLASSES = {"srn": SRNDeblur, "deepdeblur": DeepDeblur, "deblurgan": DeblurGAN}
+CLASSES = {"srn": SRNDeblur, "deepdeblur": DeepDeblur, "deblurgan": DeblurGAN, "nafnet": NAFNetDeblur,
+           "baseline": BaselineCNN}
+DATA = Path(__file__).resolve().parents[2] / "shared/data"
 BLIND_PRIORS = ("l0",) if QUICK else ("l0", "learned")
 
 
@@ -101,6 +110,50 @@ def quality():
     return markdown_table(["method", "PSNR (dB)", "SSIM", "bf16 - fp32 (dB)", "s / image"], rows)
 
 
+def real_kernel_pairs(n):
+    """BSDS val crops blurred ('valid', 1 % noise) by the recorded Levin development kernels."""
+    kernels = [np.load(p, allow_pickle=False) for p in sorted((DATA / "levin09_dev/kernels").glob("*.npy"))]
+    pairs = []
+    for i, path in enumerate(list_images(ROOT / "val")[:n]):
+        photo, kernel = imread(path), kernels[i % len(kernels)]
+        margin = kernel.shape[0] - 1
+        top, left = (photo.shape[0] - 256 - margin) // 2, (photo.shape[1] - 256 - margin) // 2
+        crop = photo[top : top + 256 + margin, left : left + 256 + margin]
+        blurry, sharp, _ = degrade(crop, psf=kernel, noise_sigma=0.01, rng=i)
+        pairs.append((blurry, sharp, kernel))
+    return pairs
+
+
+def gopro_pairs():
+    folder = DATA / "gopro_dev"
+    blurry = sorted((folder / "blur").glob("*.png"))
+    return [(imread(path), imread(folder / "sharp" / path.name)) for path in blurry]
+
+
+def real():
+    synthetic = real_kernel_pairs(8 if QUICK else 32)
+    gopro = gopro_pairs()[:1 if QUICK else None]
+    base_synthetic = np.mean([psnr_upto_shift(b, s) for b, s, _ in synthetic])
+    base_gopro = np.mean([psnr(b, s) for b, s in gopro])
+    rows = [("blurry input", f"{base_synthetic:.2f}", "", f"{base_gopro:.2f}", "", "")]
+    reference = np.mean([psnr_upto_shift(hyper_laplacian(b, k, clip=True), s) for b, s, k in synthetic])
+    rows.append(("hyper_laplacian, true PSF (non-blind reference)", f"{reference:.2f}",
+                 f"{reference - base_synthetic:+.2f}", "", "", ""))
+    for name in shipped_names():
+        if name.split("-")[0] not in CLASSES:
+            continue
+        net = CLASSES[name.split("-")[0]].from_pretrained(name)
+        p = np.mean([psnr_upto_shift(np.clip(net.restore(b), 0, 1), s) for b, s, _ in synthetic])
+        start = time.perf_counter()
+        g = np.mean([psnr(np.clip(net.restore(b), 0, 1), s) for b, s in gopro])
+        seconds = (time.perf_counter() - start) / len(gopro)
+        rows.append((name, f"{p:.2f}", f"**{p - base_synthetic:+.2f}**", f"{g:.2f}",
+                     f"**{g - base_gopro:+.2f}**", f"{seconds:.1f}"))
+    header = [f"method ({len(synthetic)} BSDS val crops x Levin kernels / {len(gopro)} GoPro frames)",
+              "Levin kernels PSNR (dB)", "gain", "GoPro PSNR (dB)", "gain", "s / GoPro frame"]
+    return markdown_table(header, rows)
+
+
 def _blind_rows(pairs):
     """The classical blind method (no PSF) on the same images, for each prior in BLIND_PRIORS."""
     for prior in BLIND_PRIORS:
@@ -121,7 +174,7 @@ def _untrained(cls, size, **params):
 def throughput():
     frame = np.random.default_rng(0).random((720, 1280, 3), dtype=np.float32)
     rows = [_speed_row(name, cls, size, frame)
-            for name, cls in CLASSES.items() for size in ("small", "paper")]
+            for name, cls in CLASSES.items() for size in ("small", "paper") if size in cls.sizes]
     header = ["network", "size", "fp32 eager forward s/frame", "restore, auto s/frame", "MP/s", "speed-up",
               "restore, auto + compile s/frame", "MP/s", "speed-up", "first call (compiling) s"]
     return markdown_table(header, rows)
@@ -171,12 +224,16 @@ print((rss_kb("VmHWM") - before) / 1024)
 
 def memory():
     rows = []
-    for cls in ("SRNDeblur", "DeepDeblur", "DeblurGAN"):
-        row = [cls]
+    for cls in CLASSES.values():
+        row = [cls.__name__]
         for size in ("small", "paper"):
-            out = subprocess.run([sys.executable, "-c", MEMORY_CODE.format(cls=cls, size=size)],
-                                 capture_output=True, text=True, check=True).stdout.split()
-            row.append(f"{float(out[-1]):.0f}")
+            if size not in cls.sizes:
+                row.append("(one size)")
+                continue
+            code = MEMORY_CODE.format(cls=cls.__name__, size=size)
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True).stdout
+            row.append(f"{float(out.split()[-1]):.0f}")
         rows.append(row)
     header = ["network (default 1024 px tiles)", "small: peak growth over the image (MB)", "paper (MB)"]
     return markdown_table(header, rows)
@@ -189,6 +246,8 @@ def training_speed():
     rows = []
     for name, cls in CLASSES.items():
         for size in ("small", "paper"):
+            if size not in cls.sizes:
+                continue
             net = cls(size=size, precision="auto", epochs=2, steps_per_epoch=steps, batch_size=8,
                       crop_size=128, progress=False).fit(blurry, sharp)
             seconds = net.history_[-1]["seconds"] / steps
@@ -198,6 +257,7 @@ def training_speed():
 
 SECTIONS = {
     "quality": ("### Quality: BSDS val, trajectory blur <= 21 px, 1 % noise\n", quality),
+    "real": ("### Real blur: recorded camera-shake kernels (Levin 2009) and GoPro frames\n", real),
     "speed": ("### Speed: 1280x720 frame, 2 CPU cores (auto = bf16 + channels-last here)\n", throughput),
     "memory": ("### Memory: 4000x3000 RGB through tiles\n", memory),
     "training": ("### Training step: batch 8, 128x128 crops, 2 CPU cores\n", training_speed),

@@ -51,6 +51,9 @@ _EXPORTS = {
     "SRNDeblur": "pydeblur.nets",
     "DeepDeblur": "pydeblur.nets",
     "DeblurGAN": "pydeblur.nets",
+    "NAFNetDeblur": "pydeblur.nets",
+    "BaselineCNN": "pydeblur.nets",
+    "BlurRecipe": "pydeblur.synth",
 }
 _SUBMODULES = ("psf", "synth", "operators", "restoration", "blind", "nets", "methods", "metrics", "io",
                "datasets", "base", "viz", "cli")

@@ -70,8 +70,10 @@ from .metrics import (
 from .metrics import (
     ssim_upto_shift as ssim_upto_shift,
 )
+from .nets import BaselineCNN as BaselineCNN
 from .nets import DeblurGAN as DeblurGAN
 from .nets import DeepDeblur as DeepDeblur
+from .nets import NAFNetDeblur as NAFNetDeblur
 from .nets import SRNDeblur as SRNDeblur
 from .nets.denoiser import denoise as denoise
 from .operators import (
@@ -125,6 +127,7 @@ from .restoration import (
 from .restoration import (
     wiener as wiener,
 )
+from .synth import BlurRecipe as BlurRecipe
 from .synth import PSFSampler as PSFSampler
 from .synth import degrade as degrade
 

@@ -42,6 +42,8 @@ METHODS = {
     "srn": Method("pydeblur.nets", "SRNDeblur", False, "network", "srn-small"),
     "deepdeblur": Method("pydeblur.nets", "DeepDeblur", False, "network", "deepdeblur-small"),
     "deblurgan": Method("pydeblur.nets", "DeblurGAN", False, "network", "deblurgan-small"),
+    "nafnet": Method("pydeblur.nets", "NAFNetDeblur", False, "network", "nafnet-small"),
+    "baseline": Method("pydeblur.nets", "BaselineCNN", False, "network", "baseline-small"),
 }
 
 #: Image priors of blind kernel estimation (:func:`pydeblur.estimate_psf`'s ``prior``).
@@ -54,7 +56,7 @@ def names(kind: str) -> tuple[str, ...]:
     """Method names of one kind: 'non-blind', 'blind' or 'network'.
 
     >>> names("network")
-    ('srn', 'deepdeblur', 'deblurgan')
+    ('srn', 'deepdeblur', 'deblurgan', 'nafnet', 'baseline')
     """
     kinds = {m.kind for m in METHODS.values()}
     if kind not in kinds:

@@ -9,14 +9,21 @@ from contract import check_deblurrer  # noqa: E402
 
 from pydeblur import sample_image  # noqa: E402
 from pydeblur.base import NotFittedError  # noqa: E402
-from pydeblur.nets import DeblurGAN, DeepDeblur, SRNDeblur, SyntheticBlurDataset  # noqa: E402
+from pydeblur.nets import (  # noqa: E402
+    BaselineCNN,
+    DeblurGAN,
+    DeepDeblur,
+    NAFNetDeblur,
+    SRNDeblur,
+    SyntheticBlurDataset,
+)
 from pydeblur.nets.fusion import fused_convolutions_available  # noqa: E402
 from pydeblur.nets.inference import restore_image  # noqa: E402
 from pydeblur.nets.precision import fast_bf16_available, resolve_device, resolve_precision  # noqa: E402
 from pydeblur.nets.weights import shipped_names  # noqa: E402
 
 TINY = {"epochs": 1, "steps_per_epoch": 2, "batch_size": 2, "crop_size": 32, "progress": False}
-NETWORKS = [SRNDeblur, DeepDeblur, DeblurGAN]
+NETWORKS = [SRNDeblur, DeepDeblur, DeblurGAN, NAFNetDeblur, BaselineCNN]
 
 
 def tiny(cls, **params):
@@ -282,8 +289,10 @@ def test_onnx_export_matches_torch(cls, trained, tmp_path):
     pytest.importorskip("onnxruntime")
     diff = trained[cls].export_onnx(tmp_path / "net.onnx", example_size=(64, 64))
     assert (tmp_path / "net.onnx").exists() and diff < 1e-4
-    with pytest.raises(ValueError, match="multiples"):
-        trained[cls].export_onnx(tmp_path / "x.onnx", example_size=(50, 64))
+    odd = trained[cls].pad_multiple + 2 if trained[cls].pad_multiple > 2 else None
+    if odd is not None:  # a network with a stride takes only its multiples
+        with pytest.raises(ValueError, match="multiples"):
+            trained[cls].export_onnx(tmp_path / "x.onnx", example_size=(odd, 64))
 
 
 @pytest.mark.parametrize("grad", [False, True], ids=["inference", "training"])
@@ -348,7 +357,9 @@ def test_warm_start_fine_tunes_from_the_loaded_weights(tmp_path, trained, photo)
         SRNDeblur.from_pretrained(path, warm_start=True, size="paper", **TINY).fit(blurry, photo)
 
 
-NETWORK_NAMES = [n for n in shipped_names() if n.split("-")[0] in ("srn", "deepdeblur", "deblurgan")]
+ARCHITECTURES = {"srn": SRNDeblur, "deepdeblur": DeepDeblur, "deblurgan": DeblurGAN, "nafnet": NAFNetDeblur,
+                 "baseline": BaselineCNN}
+NETWORK_NAMES = [n for n in shipped_names() if n.split("-")[0] in ARCHITECTURES]
 
 
 @pytest.mark.parametrize("name", NETWORK_NAMES)
@@ -357,7 +368,7 @@ def test_shipped_networks_are_trained(name):
     from pydeblur.metrics import psnr
     from pydeblur.synth import degrade
 
-    cls = {"srn": SRNDeblur, "deepdeblur": DeepDeblur, "deblurgan": DeblurGAN}[name.split("-")[0]]
+    cls = ARCHITECTURES[name.split("-")[0]]
     net = cls.from_pretrained(name, precision="fp32")
     assert net.config_["architecture"] == cls.architecture and net.history_
     sharp = sample_image("astronaut")[40:200, 120:280]
@@ -425,3 +436,121 @@ def test_fused_copy_follows_weight_changes(trained):
         net.model_.load_state_dict(saved)
     np.testing.assert_allclose(after, plain, atol=0.03)
     assert np.abs(after - before).mean() > 0.2
+
+
+def test_every_registered_network_ships_weights():
+    from pydeblur.methods import METHODS, names
+
+    assert {METHODS[n].weights for n in names("network")} <= set(shipped_names())
+
+
+def test_local_mean_is_the_window_mean_kept_inside_the_image():
+    from pydeblur.nets.nafnet import local_mean
+
+    x = torch.rand(1, 2, 19, 23, dtype=torch.float64)
+    out = local_mean(x, (5, 8))
+    for i, j in [(0, 0), (9, 11), (18, 22), (3, 20)]:
+        top, left = min(max(i - 2, 0), 19 - 5), min(max(j - 3, 0), 23 - 8)
+        expected = x[..., top : top + 5, left : left + 8].mean(dim=(-2, -1))
+        torch.testing.assert_close(out[..., i, j], expected)
+    torch.testing.assert_close(local_mean(x, (40, 40)), x.mean(dim=(-2, -1), keepdim=True))
+
+
+def test_nafnet_pools_locally_only_beyond_its_training_window():
+    from pydeblur.nets.nafnet import NAFNet
+
+    torch.manual_seed(0)
+    net = NAFNet(width=8, encoder_blocks=(1, 1), middle_blocks=1, decoder_blocks=(1, 1), pool_window=32)
+    net.eval()
+    for p in net.parameters():  # a fresh block is the identity; give the attention something to do
+        torch.nn.init.normal_(p, std=0.2)
+    small, large = torch.rand(1, 3, 32, 32), torch.rand(1, 3, 64, 96)
+    with torch.no_grad():
+        local_small, local_large = net(small)[0], net(large)[0]
+        net.set_pool_window(None)
+        global_small, global_large = net(small)[0], net(large)[0]
+    torch.testing.assert_close(local_small, global_small)
+    assert (local_large - global_large).abs().max() > 1e-3
+
+
+def test_nafnet_config_records_the_pool_window_of_its_largest_crop(photo):
+    net = tiny(NAFNetDeblur, crop_size=(32, 48), epochs=2).fit(photo, photo)
+    assert net.config_["pool_window"] == 72
+    assert [entry["crop"] for entry in net.history_] == [32, 48]
+    assert net.model_.decoders[-1][0].attention.window == (72, 72)
+
+
+def test_growing_crops_need_a_dataset_that_can_change_them(photo):
+    class Fixed(torch.utils.data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return torch.rand(3, 32, 32), torch.rand(3, 32, 32)
+
+    with pytest.raises(ValueError, match="set_crop"):
+        tiny(SRNDeblur, crop_size=(32, 48)).fit_dataset(Fixed())
+    with pytest.raises(ValueError, match="crop_size"):
+        tiny(SRNDeblur, crop_size=()).fit(photo, photo)
+
+
+def test_kept_weights_are_the_moving_average(photo):
+    blurry = np.clip(photo * 0.9, 0, 1).astype(np.float32)
+    last = tiny(BaselineCNN, ema_decay=0.0, steps_per_epoch=4).fit(blurry, photo)
+    averaged = tiny(BaselineCNN, ema_decay=0.5, steps_per_epoch=4).fit(blurry, photo)
+    first = tiny(BaselineCNN, ema_decay=0.0, steps_per_epoch=4, lr=0.0).fit(blurry, photo)  # initial weights
+    for name, value in averaged.model_.state_dict().items():
+        initial, final = first.model_.state_dict()[name], last.model_.state_dict()[name]
+        if not torch.equal(initial, final):  # the average lies strictly between start and end
+            assert 0 < (value - initial).norm() < (final - initial).norm()
+            assert not torch.equal(value, final)
+
+
+@pytest.mark.parametrize("params,match", [({"loss": "huber"}, "loss"),
+                                          ({"frequency_weight": -1}, "frequency"),
+                                          ({"ema_decay": 1.0}, "ema_decay"), ({"warmup_steps": -2}, "warmup"),
+                                          ({"weight_decay": -1.0}, "weight_decay"),
+                                          ({"checkpoint_dtype": "bfloat16"}, "checkpoint_dtype")])
+def test_training_parameters_are_validated(params, match, photo):
+    with pytest.raises((ValueError, TypeError), match=match):
+        tiny(BaselineCNN, **params).fit(photo, photo)
+
+
+def test_float16_checkpoints_are_smaller_and_resume(tmp_path, photo):
+    blurry = np.clip(photo * 0.9, 0, 1).astype(np.float32)
+    tiny(BaselineCNN, checkpoint_dir=tmp_path / "full").fit(blurry, photo)
+    tiny(BaselineCNN, checkpoint_dir=tmp_path / "half", checkpoint_dtype="float16").fit(blurry, photo)
+    full, half = ((tmp_path / d / "checkpoint.safetensors").stat().st_size for d in ("full", "half"))
+    assert half < 0.6 * full
+    resumed = tiny(BaselineCNN, checkpoint_dir=tmp_path / "half", checkpoint_dtype="float16", epochs=2)
+    resumed.fit(blurry, photo)
+    assert len(resumed.history_) == 2
+    assert all(p.dtype == torch.float32 for p in resumed.model_.parameters())
+
+
+def test_losses_vanish_only_at_the_target():
+    from pydeblur.nets.losses import charbonnier_loss, frequency_loss, multiscale_content_loss
+
+    x = torch.rand(2, 3, 16, 16)
+    y = x + 0.1 * torch.randn_like(x)
+    assert frequency_loss(x, x) == 0 and frequency_loss(x, y) > 0
+    assert charbonnier_loss(x, x) == pytest.approx(1e-3) and charbonnier_loss(x, y) > 0.05
+    plain = multiscale_content_loss([y], x, kind="l1")
+    assert multiscale_content_loss([y], x, kind="l1", frequency_weight=0.5) == pytest.approx(
+        float(plain + 0.5 * frequency_loss(y, x)), rel=1e-5)
+
+
+def test_recipe_dataset_gives_aligned_crops_of_every_size(photo):
+    from pydeblur.synth import BlurRecipe
+
+    big = np.pad(photo, ((40, 40), (40, 40), (0, 0)), mode="reflect")
+    ds = SyntheticBlurDataset([big], crop=48, length=6, recipe=BlurRecipe(kernel_sizes=(3, 21)), seed=1)
+    items = [ds[i] for i in range(6)]
+    assert all(b.shape == s.shape == (3, 48, 48) for b, s in items)
+    torch.testing.assert_close(ds[2][0], items[2][0])
+    ds.set_crop(64)
+    assert ds[0][0].shape == (3, 64, 64)
+    with pytest.raises(ValueError, match="smaller than crop"):
+        ds.set_crop(150)
+    with pytest.raises(ValueError, match="not both"):
+        SyntheticBlurDataset([big], recipe=BlurRecipe(), noise_sigma=(0, 0.01))

@@ -10,6 +10,8 @@ from pydeblur.metrics import psnr
 from pydeblur.operators import convolve
 from pydeblur.synth import (
     FAMILIES,
+    RECIPE_KINDS,
+    BlurRecipe,
     PSFSampler,
     average_frames,
     crf,
@@ -161,3 +163,44 @@ def test_synthesize_folder_refuses_overlap_and_other_settings(sharp_dir, tmp_pat
     empty.mkdir()
     with pytest.raises(ValueError, match="no PNG"):
         synthesize_folder(empty, tmp_path / "o", progress=False)
+
+
+def test_degrade_with_a_grid_of_kernels_blurs_spatially_varying():
+    from pydeblur.operators import convolve_spatially_varying
+
+    sharp = smooth_image((60, 70), seed=2)
+    k = psf.motion(9, 30)
+    same, _, _ = degrade(sharp, psf=np.broadcast_to(k, (2, 2, *k.shape)), noise_sigma=0, rng=0)
+    plain, cropped, _ = degrade(sharp, psf=k, noise_sigma=0, rng=0)
+    np.testing.assert_allclose(same, plain, atol=1e-6)
+    grid = np.stack([np.stack([k, k.T]), np.stack([k[::-1], k])])
+    varying, sharp_out, meta = degrade(sharp, psf=grid, noise_sigma=0, rng=0)
+    assert varying.shape == sharp_out.shape == cropped.shape and meta["psf_family"] == "given grid"
+    expected = np.clip(convolve_spatially_varying(sharp, grid, boundary="valid"), 0, 1)
+    np.testing.assert_allclose(varying, expected, atol=1e-6)
+
+
+def test_recipe_draws_every_kind_within_size_and_is_reproducible():
+    recipe = BlurRecipe(kernel_sizes=(3, 31))
+    photo = smooth_image((90, 90, 3), seed=1)
+    kinds, nonuniform = set(), 0
+    for seed in range(60):
+        kernel, options, info = recipe.draw(seed)
+        kinds.add(info["kind"])
+        nonuniform += info["nonuniform"]
+        assert max(kernel.shape[-2:]) <= recipe.max_kernel_size and kernel.min() >= 0
+        np.testing.assert_allclose(kernel.sum(axis=(-2, -1)), 1.0, rtol=1e-6)
+        assert 0 <= options["noise_sigma"] <= 0.03
+    assert kinds == set(RECIPE_KINDS) and 0 < nonuniform < 60
+    a, b = recipe(photo, rng=5), recipe(photo, rng=5)
+    np.testing.assert_array_equal(a.blurry, b.blurry)
+    assert a.blurry.shape == a.sharp.shape
+
+
+@pytest.mark.parametrize("params,match", [({"kernel_sizes": (3, 44)}, "kernel_sizes"),
+                                          ({"kinds": {"spiral": 1.0}}, "kinds"),
+                                          ({"kinds": {"motion": -1.0}}, "kinds"),
+                                          ({"jpeg_probability": 1.5}, "jpeg_probability")])
+def test_recipe_rejects_bad_settings(params, match):
+    with pytest.raises(ValueError, match=match):
+        BlurRecipe(**params)

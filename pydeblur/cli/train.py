@@ -16,8 +16,9 @@ def add_parser(commands) -> None:
 
     parser = commands.add_parser(
         "train", help="train a deblurring network",
-        description="Train SRN-DeblurNet, DeepDeblur or DeblurGAN on blur synthesised from sharp "
-                    "photos (--sharp-dir) or on GoPro-layout pairs (--pairs-dir); writes safetensors.")
+        description="Train SRN-DeblurNet, DeepDeblur, DeblurGAN, NAFNet or the 3-layer baseline on blur "
+                    "synthesised from sharp photos (--sharp-dir; --recipe for the wide blur of the shipped "
+                    "networks) or on GoPro-layout pairs (--pairs-dir); writes safetensors.")
     parser.add_argument("network", choices=names("network"))
     parser.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
     parser.add_argument("--sharp-dir", type=Path, nargs="+", help="folder(s) of sharp photos")
@@ -33,13 +34,28 @@ def add_parser(commands) -> None:
     parser.add_argument("--epochs", type=positive_int, default=10)
     parser.add_argument("--steps-per-epoch", type=positive_int, default=200)
     parser.add_argument("--batch-size", type=positive_int, default=8)
-    parser.add_argument("--crop", type=positive_int, default=128)
-    parser.add_argument("--lr", type=non_negative_float, default=1e-4)
-    parser.add_argument("--families", nargs="+", choices=FAMILIES, default=["trajectory"])
-    parser.add_argument("--max-size", type=positive_int, default=31, help="largest synthetic kernel (odd)")
-    parser.add_argument("--max-noise", type=non_negative_float, default=0.02, help="largest noise sigma")
+    parser.add_argument("--crop", type=positive_int, nargs="+", default=[128],
+                        help="crop side; several grow the crops over equal parts of the epochs")
+    parser.add_argument("--lr", type=non_negative_float, help="learning rate (default: the network's)")
+    parser.add_argument("--loss", choices=("charbonnier", "l1", "mse"), default="charbonnier")
+    parser.add_argument("--frequency-weight", type=non_negative_float, default=0.1,
+                        help="weight of the spectrum L1 term")
+    parser.add_argument("--weight-decay", type=non_negative_float, default=1e-4)
+    parser.add_argument("--warmup-steps", type=int, help="linear warm-up steps (default 2 %% of the steps)")
+    parser.add_argument("--ema-decay", type=non_negative_float, default=0.999,
+                        help="keep an average of the weights with this decay (0: the last weights)")
+    parser.add_argument("--recipe", action="store_true",
+                        help="the wide training blur (pydeblur.synth.BlurRecipe: kernels 3 px to --max-size "
+                             "of every kind, non-uniform blur, camera response, saturation, Gaussian + "
+                             "Poisson noise, JPEG) instead of --families / --max-noise")
+    parser.add_argument("--families", nargs="+", choices=FAMILIES, help="PSF families (default trajectory)")
+    parser.add_argument("--max-size", type=positive_int, help="largest synthetic kernel, odd "
+                                                               "(default 31; 45 with --recipe)")
+    parser.add_argument("--max-noise", type=non_negative_float, help="largest noise sigma (default 0.02)")
     parser.add_argument("--num-workers", type=int, default=0)
     parser.add_argument("--checkpoint-dir", type=Path, help="checkpoints; an existing one is resumed")
+    parser.add_argument("--checkpoint-dtype", default="float32", choices=("float32", "float16"),
+                        help="stored precision of the checkpoints (float16: small enough to commit)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--weights-dtype", default="float32", choices=("float32", "float16"),
                          help="stored precision of the weights (float16 halves the file)")
@@ -82,10 +98,14 @@ def _print_epoch(entry: dict) -> None:
 def run(args) -> int:
     from ..methods import METHODS
     from ..nets import PairDataset, SyntheticBlurDataset
-    from ..synth import PSFSampler
+    from ..synth import BlurRecipe, PSFSampler
 
     if (args.sharp_dir is None) == (args.pairs_dir is None):
         raise UsageError("give exactly one of --sharp-dir (synthesise blur) or --pairs-dir (GoPro layout).")
+    if args.recipe and (args.families is not None or args.max_noise is not None):
+        raise UsageError("--recipe draws its own kernels and noise; leave out --families and --max-noise.")
+    if (args.recipe or args.families or args.max_noise is not None) and args.pairs_dir is not None:
+        raise UsageError("--recipe, --families and --max-noise synthesise blur: they go with --sharp-dir.")
     _check_folders(args.sharp_dir or [], "--sharp-dir")
     _check_folders([args.pairs_dir] if args.pairs_dir else [], "--pairs-dir")
     _check_folders([args.val_dir] if args.val_dir else [], "--val-dir")
@@ -103,10 +123,14 @@ def run(args) -> int:
         if use_cuda:
             device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
             torch.cuda.set_device(device)
+    crops = args.crop[0] if len(args.crop) == 1 else tuple(args.crop)
     params = dict(precision=args.precision, device=device, epochs=args.epochs,
-                  steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, crop_size=args.crop,
-                  lr=args.lr, checkpoint_dir=args.checkpoint_dir, seed=args.seed,
-                  progress=not args.no_progress, num_workers=args.num_workers, callback=_print_epoch)
+                  steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size, crop_size=crops,
+                  loss=args.loss, frequency_weight=args.frequency_weight, weight_decay=args.weight_decay,
+                  warmup_steps=args.warmup_steps, ema_decay=args.ema_decay,
+                  checkpoint_dir=args.checkpoint_dir, checkpoint_dtype=args.checkpoint_dtype, seed=args.seed,
+                  progress=not args.no_progress, num_workers=args.num_workers, callback=_print_epoch,
+                  **({} if args.lr is None else {"lr": args.lr}))
     if args.init_weights is not None:  # --size, if given, may only add ResBlocks (e.g. srn small -> medium)
         net = cls.from_pretrained(args.init_weights, warm_start=True, **params,
                                   **({"size": args.size} if args.size else {}))
@@ -114,20 +138,29 @@ def run(args) -> int:
     else:
         net = cls(size=args.size or "small", **params)
     length = args.steps_per_epoch * args.batch_size
-    if args.sharp_dir is not None:
-        sampler = PSFSampler(args.families, max_size=args.max_size)
-        train = SyntheticBlurDataset(args.sharp_dir, crop=args.crop, length=length, sampler=sampler,
-                                     noise_sigma=(0.0, args.max_noise), seed=args.seed)
+    if args.sharp_dir is not None and args.recipe:
+        recipe = BlurRecipe(kernel_sizes=(3, args.max_size or 45))
+        train = SyntheticBlurDataset(args.sharp_dir, crop=args.crop[0], length=length, recipe=recipe,
+                                     seed=args.seed)
+        val = (SyntheticBlurDataset(args.val_dir, crop=args.val_crop, length=args.val_items, recipe=recipe,
+                                    augment=False, seed=args.seed + 1) if args.val_dir else None)
+    elif args.sharp_dir is not None:
+        sampler = PSFSampler(args.families or ["trajectory"], max_size=args.max_size or 31)
+        max_noise = 0.02 if args.max_noise is None else args.max_noise
+        train = SyntheticBlurDataset(args.sharp_dir, crop=args.crop[0], length=length, sampler=sampler,
+                                     noise_sigma=(0.0, max_noise), seed=args.seed)
         val = (SyntheticBlurDataset(args.val_dir, crop=args.val_crop, length=args.val_items,
                                     sampler=sampler, noise_sigma=(0.01, 0.01), augment=False,
                                     seed=args.seed + 1) if args.val_dir else None)
     else:
-        train = PairDataset(args.pairs_dir, crop=args.crop, length=length, seed=args.seed)
+        train = PairDataset(args.pairs_dir, crop=args.crop[0], length=length, seed=args.seed)
         val = PairDataset(args.val_dir, crop=args.val_crop, augment=False) if args.val_dir else None
     start = time.perf_counter()
     net.fit_dataset(train, val)
     record = {"command": "pydeblur " + " ".join(sys.argv[1:]) if sys.argv else "",
               "wall_seconds": round(time.perf_counter() - start, 1),
+              "steps": args.epochs * args.steps_per_epoch, "batch_size": args.batch_size,
+              "data": _data_record(args),
               "precision": args.precision, "torch": __import__("torch").__version__}
     if not torch.distributed.is_initialized() or torch.distributed.get_rank() == 0:
         net.save(args.output, record=record, overwrite=args.overwrite, dtype=args.weights_dtype)
@@ -135,6 +168,21 @@ def run(args) -> int:
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
     return EXIT_OK
+
+
+def _data_record(args) -> dict:
+    """What the network was trained on, for the weights file's record."""
+    if args.pairs_dir is not None:
+        return {"pairs": str(args.pairs_dir)}
+    if args.recipe:
+        import dataclasses
+
+        from ..synth import BlurRecipe
+
+        return {"sharp": [str(d) for d in args.sharp_dir],
+                "recipe": dataclasses.asdict(BlurRecipe(kernel_sizes=(3, args.max_size or 45)))}
+    return {"sharp": [str(d) for d in args.sharp_dir], "families": args.families or ["trajectory"],
+            "max_size": args.max_size or 31, "max_noise": 0.02 if args.max_noise is None else args.max_noise}
 
 
 def run_prior(args) -> int:

@@ -17,9 +17,10 @@ from ._blocks import deepen
 from ._torch import nn, torch
 from .checkpoint import CHECKPOINT_NAME, LEGACY_CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from .data import PairDataset
+from .ema import WeightAverage
 from .fusion import fuse_for_inference, fused_convolutions_available
 from .inference import restore_image
-from .losses import multiscale_content_loss
+from .losses import CONTENT_LOSSES, multiscale_content_loss
 from .precision import autocast, resolve_device, resolve_precision
 from .weights import load_into, load_weights, resolve_weights_path, save_weights
 
@@ -222,14 +223,22 @@ class NetDeblurrer(BaseDeblurrer):
                              batch_size=self.tile_batch, channels_last=True)
 
     # -- training -----------------------------------------------------------------
+    #: AdamW's betas; NAFNet trains with (0.9, 0.9) as in its paper.
+    betas = (0.9, 0.999)
+
     def _make_optimizers(self, model):
-        return {"model": torch.optim.Adam(model.parameters(), lr=self.lr)}
+        return {"model": torch.optim.AdamW(model.parameters(), lr=self.lr, betas=self.betas,
+                                           weight_decay=self.weight_decay)}
+
+    def _content_loss(self, outputs, sharp):
+        """The training loss on every scale: ``loss`` plus ``frequency_weight`` x the spectrum's L1."""
+        return multiscale_content_loss(outputs, sharp, kind=self.loss, frequency_weight=self.frequency_weight)
 
     def _train_step(self, model, optimizers, blurry, sharp, device, precision) -> dict:
         """One optimisation step of the multi-scale content loss; returns the losses."""
         with autocast(device, precision):
             outputs = model(blurry)
-        loss = multiscale_content_loss(outputs, sharp)
+        loss = self._content_loss(outputs, sharp)
         optimizers["model"].zero_grad(set_to_none=True)
         loss.backward()
         if self.grad_clip:
@@ -248,9 +257,29 @@ class NetDeblurrer(BaseDeblurrer):
                 "on a folder with fit_dataset(...) / pydeblur train. For shipped weights use "
                 f"{type(self).__name__}.from_pretrained(name) and restore without fitting."
             )
-        train = PairDataset((blurry, sharp), crop=self.crop_size,
+        train = PairDataset((blurry, sharp), crop=self._crops()[0],
                             length=self.steps_per_epoch * self.batch_size, seed=self.seed)
         return self.fit_dataset(train)
+
+    def _crops(self) -> list[int]:
+        """``crop_size`` as a list: one side, or sides grown over equal parts of the epochs."""
+        from .._validation import check_number
+
+        crops = [self.crop_size] if isinstance(self.crop_size, (int, np.integer)) else list(self.crop_size)
+        if not crops:
+            raise ValueError("crop_size must be a side or a non-empty sequence of sides, got [].")
+        return [check_number(c, name="crop_size", low=1, integer=True) for c in crops]
+
+    def _check_training_params(self) -> None:
+        from .._validation import check_choice, check_number
+
+        check_choice(self.loss, tuple(CONTENT_LOSSES), name="loss")
+        check_number(self.frequency_weight, name="frequency_weight", low=0)
+        check_number(self.weight_decay, name="weight_decay", low=0)
+        if self.warmup_steps is not None:
+            check_number(self.warmup_steps, name="warmup_steps (None: 2 % of the steps)", low=0, integer=True)
+        check_number(self.ema_decay, name="ema_decay (0: no average)", low=0, high=1, high_inclusive=False)
+        check_choice(self.checkpoint_dtype, ("float32", "float16"), name="checkpoint_dtype")
 
     def _check_warm_start(self, config) -> bool:
         """Whether warm-starting a network of ``config`` grows the current one (else: same config).
@@ -264,7 +293,7 @@ class NetDeblurrer(BaseDeblurrer):
                              "or fit once first.")
         loaded, wanted = (json.loads(json.dumps(c)) for c in (self.config_, config))  # tuples as lists
         depthless = {"size": None, "n_resblocks": None}
-        fewer_blocks = loaded["n_resblocks"] > wanted["n_resblocks"]
+        fewer_blocks = loaded.get("n_resblocks", 0) > wanted.get("n_resblocks", 0)
         if {**loaded, **depthless} != {**wanted, **depthless} or fewer_blocks:
             raise ValueError(f"warm_start=True: the current weights are for {self.config_}, but the "
                              f"parameters now describe {config}; keep the size the weights were made with, "
@@ -280,10 +309,13 @@ class NetDeblurrer(BaseDeblurrer):
     def fit_dataset(self, train, val=None):
         """Train on a torch Dataset of (blurry, sharp) tensors; returns self.
 
-        ``epochs`` x ``steps_per_epoch`` steps of Adam with a cosine learning-rate
-        schedule and gradient clipping; validation PSNR after every epoch when ``val``
-        is given; a checkpoint after every epoch in ``checkpoint_dir``, from which
-        training resumes when ``resume`` is set. Under ``torchrun`` (torch.distributed
+        ``epochs`` x ``steps_per_epoch`` steps of AdamW with a linear warm-up, a cosine
+        learning-rate decay and gradient clipping; the weights kept are their exponential
+        moving average when ``ema_decay`` > 0; validation PSNR (of the average) after
+        every epoch when ``val`` is given; a checkpoint after every epoch in
+        ``checkpoint_dir``, from which training resumes when ``resume`` is set. A dataset
+        with ``set_crop`` gets the crop side of each epoch from ``crop_size`` (a sequence
+        grows the patches over equal parts of the epochs). Under ``torchrun`` (torch.distributed
         initialised) the model is wrapped in DistributedDataParallel and the data is
         sharded; rank 0 writes the checkpoints.
         """
@@ -291,6 +323,11 @@ class NetDeblurrer(BaseDeblurrer):
 
         device = self._device()
         precision = resolve_precision(self.precision, device)
+        self._check_training_params()
+        crops = self._crops()
+        if len(crops) > 1 and not hasattr(train, "set_crop"):
+            raise ValueError(f"crop_size={self.crop_size!r} grows the crops, but {type(train).__name__} has "
+                             "no set_crop(side); give one side, or a dataset that can change its crop.")
         rank, world = _distributed()
         torch.manual_seed(self.seed)
         config = self._config()
@@ -300,12 +337,17 @@ class NetDeblurrer(BaseDeblurrer):
         model = model.to(device).to(memory_format=torch.channels_last)
         optimizers = self._make_optimizers(model)
         total_steps = self.epochs * self.steps_per_epoch
+        warmup = round(0.02 * total_steps) if self.warmup_steps is None else self.warmup_steps
 
-        def cosine(step):  # from lr down to lr / 10
-            return 0.1 + 0.45 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
+        def schedule(step):  # linear warm-up to lr, then a cosine down to lr / 10
+            if step < warmup:
+                return (step + 1) / warmup
+            progress = min(step - warmup, total_steps - warmup) / max(1, total_steps - warmup)
+            return 0.1 + 0.45 * (1 + math.cos(math.pi * progress))
 
-        schedulers = {name: torch.optim.lr_scheduler.LambdaLR(opt, cosine)
+        schedulers = {name: torch.optim.lr_scheduler.LambdaLR(opt, schedule)
                       for name, opt in optimizers.items()}
+        average = WeightAverage(model, self.ema_decay) if self.ema_decay else None
         history, start_epoch = [], 0
         checkpoint = Path(self.checkpoint_dir) / CHECKPOINT_NAME if self.checkpoint_dir else None
         if checkpoint is not None and self.resume and (checkpoint.parent / LEGACY_CHECKPOINT_NAME).exists():
@@ -319,6 +361,11 @@ class NetDeblurrer(BaseDeblurrer):
                 raise ValueError(f"{checkpoint} was written for {state['config']}, not {config}; "
                                  "use another checkpoint_dir or resume=False.")
             model.load_state_dict(state["model"])
+            if average is not None:
+                if "average" in state:
+                    average.load_state_dict(state["average"])
+                else:  # written without an average: start it from the weights
+                    average = WeightAverage(model, self.ema_decay)
             for name, opt in optimizers.items():
                 opt.load_state_dict(state["optimizers"][name])
                 schedulers[name].load_state_dict(state["schedulers"][name])
@@ -335,6 +382,8 @@ class NetDeblurrer(BaseDeblurrer):
                 train.set_epoch(epoch)
             if sampler is not None:
                 sampler.set_epoch(epoch)
+            if hasattr(train, "set_crop"):
+                train.set_crop(crops[min(len(crops) - 1, epoch * len(crops) // self.epochs)])
             train_model.train()
             start, losses, steps = time.perf_counter(), [], 0
             bar = tqdm(total=self.steps_per_epoch, desc=f"epoch {epoch + 1}/{self.epochs}",
@@ -346,6 +395,8 @@ class NetDeblurrer(BaseDeblurrer):
                     step_losses = self._train_step(train_model, optimizers, blurry, sharp, device, precision)
                     for scheduler in schedulers.values():
                         scheduler.step()
+                    if average is not None:
+                        average.update(model)
                     losses.append(step_losses)
                     steps += 1
                     bar.update(1)
@@ -355,17 +406,22 @@ class NetDeblurrer(BaseDeblurrer):
             entry = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - start, 2),
                      "lr": optimizers[next(iter(optimizers))].param_groups[0]["lr"],
                      **{k: float(np.mean([d[k] for d in losses])) for k in losses[0]}}
+            if len(crops) > 1:
+                entry["crop"] = train.crop
+            kept = model if average is None else average.model
             if val is not None and rank == 0:
-                entry["val_psnr"] = self._validate(model, val, device, precision)
+                entry["val_psnr"] = self._validate(kept, val, device, precision)
             history.append(entry)
             if self.callback is not None and rank == 0:
                 self.callback(entry)
             if checkpoint is not None and rank == 0:
-                save_checkpoint(checkpoint, {
-                    "model": model.state_dict(), "config": config, "epoch": epoch + 1, "history": history,
-                    "optimizers": {n: o.state_dict() for n, o in optimizers.items()},
-                    "schedulers": {n: s.state_dict() for n, s in schedulers.items()}})
-        self.model_ = model.eval()
+                state = {"model": model.state_dict(), "config": config, "epoch": epoch + 1,
+                         "history": history, "optimizers": {n: o.state_dict() for n, o in optimizers.items()},
+                         "schedulers": {n: s.state_dict() for n, s in schedulers.items()}}
+                if average is not None:
+                    state["average"] = average.state_dict()
+                save_checkpoint(checkpoint, state, dtype=self.checkpoint_dtype)
+        self.model_ = (model if average is None else average.model).eval()
         self.config_ = config
         self.history_ = history
         return self

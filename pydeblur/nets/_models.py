@@ -1,13 +1,15 @@
-"""The three network Deblurrers: SRNDeblur, DeepDeblur, DeblurGAN."""
+"""The network Deblurrers: SRNDeblur, DeepDeblur, DeblurGAN, NAFNetDeblur and the 3-layer baseline."""
 
 from __future__ import annotations
 
 from ..base import store_params
 from ._estimator import NetDeblurrer
 from ._torch import torch
+from .baseline import BASELINE_SIZES, BaselineNet
 from .deblurgan import DEBLURGAN_SIZES, PatchCritic, ResnetGenerator
 from .deepdeblur import DEEPDEBLUR_SIZES, DeepDeblurNet
-from .losses import PerceptualLoss, gradient_penalty, multiscale_content_loss
+from .losses import PerceptualLoss, gradient_penalty
+from .nafnet import NAFNET_SIZES, NAFNet
 from .precision import autocast
 from .srn import SRN_SIZES, SRNNet
 
@@ -33,9 +35,25 @@ _COMMON_DOC = """
         10-70 s on a 2-core CPU. Without it, CPU inference already runs the
         convolutions fused with their ReLU and skip additions
         (:mod:`pydeblur.nets.fusion`), and compiling gained little more here (README).
-    epochs, steps_per_epoch, batch_size, crop_size, lr, grad_clip : training schedule
-        Adam at ``lr`` with a cosine decay to lr/10, gradient norm clipped at
-        ``grad_clip`` (0 disables).
+    epochs, steps_per_epoch, batch_size, lr, grad_clip : training schedule
+        AdamW at ``lr`` after a linear warm-up, with a cosine decay to lr/10, gradient
+        norm clipped at ``grad_clip`` (0 disables).
+    crop_size : int or sequence of int
+        Side of the training crops; a sequence grows them over equal parts of the
+        epochs (e.g. ``(128, 192, 256)``), for datasets that can change their crop.
+    loss : {'charbonnier', 'l1', 'mse'}
+        Content loss on every output scale.
+    frequency_weight : float
+        Weight of the L1 distance between the spectra of output and target (0: none).
+    weight_decay : float
+        AdamW's decoupled weight decay.
+    warmup_steps : int, optional
+        Steps of the linear learning-rate warm-up; default 2 % of the steps.
+    ema_decay : float
+        The weights kept (validated, saved) are an exponential moving average of the
+        trained ones with this decay; 0 keeps the last weights.
+    checkpoint_dtype : {'float32', 'float16'}
+        Precision of the checkpoint files (float16 halves them, small enough to commit).
     num_workers : int
         DataLoader worker processes.
     checkpoint_dir : str, optional
@@ -65,8 +83,10 @@ class SRNDeblur(NetDeblurrer):
 
     def __init__(self, *, size="small", precision="auto", device=None, tile=1024, tile_overlap=32,
                  tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
-                 crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
-                 warm_start=False, progress=True, callback=None, seed=0):
+                 crop_size=128, lr=1e-4, grad_clip=1.0, loss="charbonnier", frequency_weight=0.1,
+                 weight_decay=1e-4, warmup_steps=None, ema_decay=0.999, num_workers=0,
+                 checkpoint_dir=None, checkpoint_dtype="float32", resume=True, warm_start=False,
+                 progress=True, callback=None, seed=0):
         store_params(self, locals())
 
     def _build(self, config):
@@ -85,8 +105,10 @@ class DeepDeblur(NetDeblurrer):
 
     def __init__(self, *, size="small", precision="auto", device=None, tile=1024, tile_overlap=32,
                  tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
-                 crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
-                 warm_start=False, progress=True, callback=None, seed=0, adversarial_weight=0.0):
+                 crop_size=128, lr=1e-4, grad_clip=1.0, loss="charbonnier", frequency_weight=0.1,
+                 weight_decay=1e-4, warmup_steps=None, ema_decay=0.999, num_workers=0,
+                 checkpoint_dir=None, checkpoint_dtype="float32", resume=True, warm_start=False,
+                 progress=True, callback=None, seed=0, adversarial_weight=0.0):
         store_params(self, locals())
 
     def _build(self, config):
@@ -104,7 +126,7 @@ class DeepDeblur(NetDeblurrer):
             return super()._train_step(model, optimizers, blurry, sharp, device, precision)
         return _adversarial_step(self, model, self._critic, optimizers, blurry, sharp, device, precision,
                                  content_weight=1.0, adversarial_weight=self.adversarial_weight,
-                                 n_critic=1, content=lambda outs, s: multiscale_content_loss(outs, s))
+                                 n_critic=1, content=self._content_loss)
 
 
 class DeblurGAN(NetDeblurrer):
@@ -118,7 +140,8 @@ class DeblurGAN(NetDeblurrer):
         Weight of the content loss against the adversarial loss (100 in the paper).
     vgg_weights : str, optional
         Path of a torchvision VGG19 state dict: the content loss becomes the
-        perceptual (conv3_3) loss of the paper. Without it the content loss is L1.
+        perceptual (conv3_3) loss of the paper. Without it the content loss is ``loss``
+        (+ the frequency term).
         Nothing is downloaded.
 """)
 
@@ -127,8 +150,10 @@ class DeblurGAN(NetDeblurrer):
 
     def __init__(self, *, size="small", precision="auto", device=None, tile=1024, tile_overlap=32,
                  tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
-                 crop_size=128, lr=1e-4, grad_clip=1.0, num_workers=0, checkpoint_dir=None, resume=True,
-                 warm_start=False, progress=True, callback=None, seed=0, n_critic=5, gp_weight=10.0,
+                 crop_size=128, lr=1e-4, grad_clip=1.0, loss="charbonnier", frequency_weight=0.1,
+                 weight_decay=1e-4, warmup_steps=None, ema_decay=0.999, num_workers=0,
+                 checkpoint_dir=None, checkpoint_dtype="float32", resume=True, warm_start=False,
+                 progress=True, callback=None, seed=0, n_critic=5, gp_weight=10.0,
                  content_weight=100.0, vgg_weights=None):
         store_params(self, locals())
 
@@ -146,11 +171,56 @@ class DeblurGAN(NetDeblurrer):
         def content(outputs, target):
             if self._perceptual is not None:
                 return self._perceptual(outputs[0], target)
-            return multiscale_content_loss(outputs, target, kind="l1")
+            return self._content_loss(outputs, target)
 
         return _adversarial_step(self, model, self._critic, optimizers, blurry, sharp, device, precision,
                                  content_weight=self.content_weight, adversarial_weight=1.0,
                                  n_critic=self.n_critic, content=content, gp_weight=self.gp_weight)
+
+
+class NAFNetDeblur(NetDeblurrer):
+    __doc__ = ("NAFNet (Chen et al. 2022), a U-Net of nonlinear-activation-free blocks, as a Deblurrer.\n"
+               "Its channel attention pools over at most 1.5 x the largest training crop (TLC), so a\n"
+               "large photo sees the statistics the network was trained on.\n" + _COMMON_DOC)
+
+    architecture = "nafnet"
+    sizes = NAFNET_SIZES
+    betas = (0.9, 0.9)
+
+    def __init__(self, *, size="small", precision="auto", device=None, tile=1024, tile_overlap=32,
+                 tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
+                 crop_size=128, lr=1e-3, grad_clip=1.0, loss="charbonnier", frequency_weight=0.1,
+                 weight_decay=1e-4, warmup_steps=None, ema_decay=0.999, num_workers=0,
+                 checkpoint_dir=None, checkpoint_dtype="float32", resume=True, warm_start=False,
+                 progress=True, callback=None, seed=0):
+        store_params(self, locals())
+
+    def _config(self):
+        return {**super()._config(), "pool_window": round(1.5 * max(self._crops()))}
+
+    def _build(self, config):
+        return NAFNet(width=config["width"], encoder_blocks=tuple(config["encoder_blocks"]),
+                      middle_blocks=config["middle_blocks"], decoder_blocks=tuple(config["decoder_blocks"]),
+                      pool_window=config["pool_window"])
+
+
+class BaselineCNN(NetDeblurrer):
+    __doc__ = ("A three-layer CNN in the manner of SRCNN (9-5-5 convolutions, residual): the smallest\n"
+               "learned baseline, trained in minutes.\n" + _COMMON_DOC)
+
+    architecture = "baseline"
+    sizes = BASELINE_SIZES
+
+    def __init__(self, *, size="small", precision="auto", device=None, tile=1024, tile_overlap=32,
+                 tile_batch=1, compile=False, epochs=10, steps_per_epoch=200, batch_size=8,
+                 crop_size=128, lr=1e-3, grad_clip=1.0, loss="charbonnier", frequency_weight=0.1,
+                 weight_decay=1e-4, warmup_steps=None, ema_decay=0.999, num_workers=0,
+                 checkpoint_dir=None, checkpoint_dtype="float32", resume=True, warm_start=False,
+                 progress=True, callback=None, seed=0):
+        store_params(self, locals())
+
+    def _build(self, config):
+        return BaselineNet(channels=tuple(config["channels"]), kernels=tuple(config["kernels"]))
 
 
 def _adversarial_step(estimator, model, critic, optimizers, blurry, sharp, device, precision, *,

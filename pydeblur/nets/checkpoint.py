@@ -59,15 +59,22 @@ def _unflatten(node, tensors: dict):
     raise ValueError(f"unknown entry {kind!r}")
 
 
-def save_checkpoint(path, state: dict) -> Path:
+def save_checkpoint(path, state: dict, *, dtype: str = "float32") -> Path:
     """Write ``state`` to ``path`` atomically (a uniquely named temporary file, then a rename).
 
-    A symlink at ``path`` is replaced, never written through.
+    A symlink at ``path`` is replaced, never written through. ``dtype='float16'`` stores
+    floating tensors of more than one element in half precision (a checkpoint small
+    enough to commit; loading into a model or optimiser casts them back), scalars such
+    as step counters as they are.
     """
     from safetensors.torch import save
 
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"checkpoint dtype must be 'float32' or 'float16', got {dtype!r}.")
     tensors: dict = {}
     structure = _flatten(state, "", tensors)
+    if dtype == "float16":
+        tensors = {k: v.half() if v.is_floating_point() and v.numel() > 1 else v for k, v in tensors.items()}
     data = save(tensors, metadata={"format": FORMAT, "structure": json.dumps(structure)})
     return write_bytes_atomic(path, data, overwrite=True)
 

@@ -43,27 +43,32 @@ class SyntheticBlurDataset(torch.utils.data.Dataset):
         Items per epoch.
     sampler : PSFSampler, optional
         PSF source; default camera-shake trajectories up to 31 px.
-    noise_sigma : (float, float)
-        Range of the Gaussian noise sigma, drawn uniformly per item.
+    noise_sigma : (float, float), optional
+        Range of the Gaussian noise sigma, drawn uniformly per item; default (0, 0.02).
+    recipe : BlurRecipe, optional
+        The whole degradation instead (:class:`pydeblur.synth.BlurRecipe`: kernel kinds
+        and sizes, non-uniform blur, camera response, saturation, noise, JPEG); give it
+        or ``sampler`` / ``noise_sigma``, not both. The crop is taken from the 'valid'
+        blurred result, so no pixel of a pair sees a made-up border.
     augment : bool
         Random 90-degree rotations and flips.
     seed : int
         Base seed.
     """
 
-    def __init__(self, sources, *, crop=128, length=1000, sampler=None, noise_sigma=(0.0, 0.02),
+    def __init__(self, sources, *, crop=128, length=1000, sampler=None, noise_sigma=None, recipe=None,
                  augment=True, seed=0):
+        if recipe is not None and (sampler is not None or noise_sigma is not None):
+            raise ValueError("give recipe, or sampler and noise_sigma, not both: the recipe draws its "
+                             "own kernels and noise.")
         self.images = [self._load(s) for s in self._expand(sources)]
         if not self.images:
             raise ValueError(f"no images found in {sources!r}.")
-        self.crop = int(crop)
+        self.recipe = recipe
         self.sampler = sampler or PSFSampler(("trajectory",), max_size=31)
-        too_small = [im.shape for im in self.images if min(im.shape[:2]) < self.crop + self.sampler.max_size]
-        if too_small:
-            raise ValueError(f"{len(too_small)} image(s) are smaller than crop + max PSF size "
-                             f"({self.crop + self.sampler.max_size}), e.g. {too_small[0]}.")
+        self.noise_sigma = (0.0, 0.02) if noise_sigma is None else tuple(noise_sigma)
+        self.set_crop(crop)
         self.length = int(length)
-        self.noise_sigma = tuple(noise_sigma)
         self.augment = augment
         self.seed = seed
         self.epoch = 0
@@ -93,11 +98,35 @@ class SyntheticBlurDataset(torch.utils.data.Dataset):
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
 
+    def set_crop(self, crop: int) -> None:
+        """Change the crop side (training with growing patches); every photo must still fit."""
+        margin = self.recipe.max_kernel_size if self.recipe is not None else self.sampler.max_size
+        too_small = [im.shape for im in self.images if min(im.shape[:2]) < int(crop) + margin]
+        if too_small:
+            raise ValueError(f"{len(too_small)} image(s) are smaller than crop + max PSF size "
+                             f"({int(crop) + margin}), e.g. {too_small[0]}.")
+        self.crop = int(crop)
+
     def __len__(self):
         return self.length
 
+    def _recipe_item(self, rng):
+        photo = self.images[int(rng.integers(len(self.images)))]
+        kernel, options, _ = self.recipe.draw(rng)
+        rows, cols = (self.crop + n - 1 for n in kernel.shape[-2:])
+        top = int(rng.integers(photo.shape[0] - rows + 1))
+        left = int(rng.integers(photo.shape[1] - cols + 1))
+        patch = photo[top : top + rows, left : left + cols].astype(np.float32) / 255
+        blurry, sharp, _ = degrade(patch, psf=kernel, boundary="valid", rng=rng, **options)
+        return blurry, sharp
+
     def __getitem__(self, index):
         rng = np.random.default_rng([self.seed, self.epoch, index])
+        if self.recipe is not None:
+            blurry, sharp = self._recipe_item(rng)
+            if self.augment:
+                blurry, sharp = _augment(blurry, sharp, rng)
+            return _to_tensor(blurry), _to_tensor(sharp)
         photo = self.images[int(rng.integers(len(self.images)))]
         kernel, _ = self.sampler(rng)
         size = self.crop + kernel.shape[0] - 1
@@ -144,6 +173,10 @@ class PairDataset(torch.utils.data.Dataset):
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
+
+    def set_crop(self, crop) -> None:
+        """Change the crop side (training with growing patches); None returns whole images."""
+        self.crop = None if crop is None else int(crop)
 
     def __len__(self):
         return self.length

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import check_choice, check_image, check_number, check_psf
-from ..operators import CONVOLVE_BOUNDARIES, convolve
+from ..operators import CONVOLVE_BOUNDARIES, convolve, convolve_spatially_varying
 from ._camera import add_noise, crf, inverse_crf, jpeg
 from ._sampler import PSFSampler
 
@@ -39,7 +39,10 @@ def degrade(sharp, *, psf=None, sampler=None, boundary: str = "valid", noise_sig
     sharp : numpy.ndarray
         Float image in [0, 1], (H, W) or (H, W, C).
     psf : numpy.ndarray, optional
-        The blur kernel. Default: one drawn by ``sampler``.
+        The blur kernel, or a (gy, gx, h, w) grid of kernels for a blur that varies
+        smoothly across the frame (as camera rotation makes; see
+        :func:`pydeblur.operators.convolve_spatially_varying`). Default: one drawn by
+        ``sampler``.
     sampler : callable, optional
         ``sampler(rng) -> (psf, info)``, e.g. :class:`PSFSampler`; used when ``psf`` is
         None (default ``PSFSampler()``). Give ``psf`` or ``sampler``, not both.
@@ -83,14 +86,19 @@ def degrade(sharp, *, psf=None, sampler=None, boundary: str = "valid", noise_sig
         raise ValueError("give either psf or sampler, not both.")
     if psf is None:
         psf, info = (sampler or PSFSampler())(rng)
+    elif np.ndim(psf) == 4:
+        psf, info = np.asarray(psf, dtype=np.float64), {"family": "given grid", "params": {}}
     else:
         psf, info = check_psf(psf, name="psf", image_shape=sharp.shape), {"family": "given", "params": {}}
 
     linear = sharp if gamma is None else inverse_crf(sharp, gamma=gamma)
     linear = linear * exposure if exposure != 1.0 else linear
-    blurred = convolve(linear, psf, boundary=boundary)
+    if psf.ndim == 4:
+        blurred = convolve_spatially_varying(linear, psf, boundary=boundary)
+    else:
+        blurred = convolve(linear, psf, boundary=boundary)
     if boundary == "valid":
-        top, left = valid_crop(psf.shape)
+        top, left = valid_crop(psf.shape[-2:])
         linear = linear[top : top + blurred.shape[0], left : left + blurred.shape[1]]
     if clip:
         blurred, linear = np.clip(blurred, 0, 1), np.clip(linear, 0, 1)
