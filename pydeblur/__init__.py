@@ -45,6 +45,8 @@ _EXPORTS = {
     "plug_and_play": "pydeblur.restoration",
     "PlugAndPlayDeblurrer": "pydeblur.restoration",
     "denoise": "pydeblur.nets.denoiser",
+    "blur_map": "pydeblur.nets.blur_map",
+    "blur_score": "pydeblur.nets.blur_map",
     "blind_deconvolve": "pydeblur.blind",
     "estimate_psf": "pydeblur.blind",
     "BlindDeblurrer": "pydeblur.blind",

@@ -75,6 +75,8 @@ from .nets import DeblurGAN as DeblurGAN
 from .nets import DeepDeblur as DeepDeblur
 from .nets import NAFNetDeblur as NAFNetDeblur
 from .nets import SRNDeblur as SRNDeblur
+from .nets.blur_map import blur_map as blur_map
+from .nets.blur_map import blur_score as blur_score
 from .nets.denoiser import denoise as denoise
 from .operators import (
     convolve as convolve,

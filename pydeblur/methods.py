@@ -2,7 +2,7 @@
 
 >>> from pydeblur.methods import METHODS, make
 >>> sorted(METHODS)[:3]
-['blind', 'deblurgan', 'deepdeblur']
+['baseline', 'blind', 'deblurgan']
 >>> make("wiener", psf=parse_psf("motion:length=9,angle=30"))
 WienerDeblurrer(psf=array(shape=(9, 9), dtype=float64))
 """
@@ -43,7 +43,7 @@ METHODS = {
     "deepdeblur": Method("pydeblur.nets", "DeepDeblur", False, "network", "deepdeblur-small"),
     "deblurgan": Method("pydeblur.nets", "DeblurGAN", False, "network", "deblurgan-small"),
     "nafnet": Method("pydeblur.nets", "NAFNetDeblur", False, "network", "nafnet-small"),
-    "baseline": Method("pydeblur.nets", "BaselineCNN", False, "network", "baseline-small"),
+    "baseline": Method("pydeblur.nets", "BaselineCNN", False, "network"),  # no shipped weights
 }
 
 #: Image priors of blind kernel estimation (:func:`pydeblur.estimate_psf`'s ``prior``).
@@ -146,6 +146,9 @@ def make(name: str, *, psf=None, weights=None, **params):
         raise ValueError(f"method {name!r} estimates the blur itself; it takes no PSF. Use a non-blind "
                          "method (wiener, rl, hyper-laplacian, tv, inverse) to deblur with a known PSF.")
     if method.kind == "network":
+        if weights is None and method.weights is None:
+            raise ValueError(f"method {name!r} ships no weights (it is a baseline to train: pydeblur train "
+                             f"{name} ...); pass the weights file it wrote (--weights FILE).")
         return cls.from_pretrained(weights or method.weights, **params)
     if weights is not None:
         raise ValueError(f"method {name!r} has no weights; weights apply to the networks only.")

@@ -439,9 +439,11 @@ def test_fused_copy_follows_weight_changes(trained):
 
 
 def test_every_registered_network_ships_weights():
-    from pydeblur.methods import METHODS, names
+    from pydeblur.methods import METHODS, make, names
 
-    assert {METHODS[n].weights for n in names("network")} <= set(shipped_names())
+    assert {METHODS[n].weights for n in names("network")} - {None} <= set(shipped_names())
+    with pytest.raises(ValueError, match="ships no weights"):
+        make("baseline")
 
 
 def test_local_mean_is_the_window_mean_kept_inside_the_image():
@@ -494,16 +496,33 @@ def test_growing_crops_need_a_dataset_that_can_change_them(photo):
         tiny(SRNDeblur, crop_size=()).fit(photo, photo)
 
 
+def test_weight_average_follows_its_formula():
+    from pydeblur.nets.ema import WeightAverage
+
+    model = torch.nn.Linear(3, 2)
+    average = WeightAverage(model, decay=0.9)
+    expected = [p.detach().clone() for p in model.parameters()]
+    for t in range(1, 30):
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p))
+        average.update(model)
+        d = min(0.9, (1 + t) / (10 + t))
+        expected = [d * e + (1 - d) * p.detach() for e, p in zip(expected, model.parameters(), strict=True)]
+    for kept, wanted in zip(average.model.parameters(), expected, strict=True):
+        torch.testing.assert_close(kept, wanted)
+
+
 def test_kept_weights_are_the_moving_average(photo):
     blurry = np.clip(photo * 0.9, 0, 1).astype(np.float32)
     last = tiny(BaselineCNN, ema_decay=0.0, steps_per_epoch=4).fit(blurry, photo)
     averaged = tiny(BaselineCNN, ema_decay=0.5, steps_per_epoch=4).fit(blurry, photo)
-    first = tiny(BaselineCNN, ema_decay=0.0, steps_per_epoch=4, lr=0.0).fit(blurry, photo)  # initial weights
-    for name, value in averaged.model_.state_dict().items():
-        initial, final = first.model_.state_dict()[name], last.model_.state_dict()[name]
-        if not torch.equal(initial, final):  # the average lies strictly between start and end
-            assert 0 < (value - initial).norm() < (final - initial).norm()
-            assert not torch.equal(value, final)
+    ends = last.model_.state_dict()
+    assert any(not torch.equal(v, ends[k]) for k, v in averaged.model_.state_dict().items())
+    frozen = tiny(BaselineCNN, ema_decay=0.5, steps_per_epoch=4, lr=0.0).fit(blurry, photo)
+    initial = tiny(BaselineCNN, ema_decay=0.0, steps_per_epoch=4, lr=0.0).fit(blurry, photo)
+    for name, value in frozen.model_.state_dict().items():  # an average of unchanged weights is them
+        torch.testing.assert_close(value, initial.model_.state_dict()[name])
 
 
 @pytest.mark.parametrize("params,match", [({"loss": "huber"}, "loss"),

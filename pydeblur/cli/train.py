@@ -237,3 +237,38 @@ def run_denoiser(args) -> int:
                             callback=lambda entry: print(entry, flush=True))
     print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
     return EXIT_OK
+
+
+def add_blur_map_parser(commands) -> None:
+    """Register ``train-blur-map`` on the command's subparsers."""
+    from ..methods import PRECISIONS
+
+    parser = commands.add_parser(
+        "train-blur-map", help="train the blur-detection network of pydeblur detect",
+        description="Train the network behind blur_map / blur_score / pydeblur detect on sharp photos in "
+                    "which random regions are blurred (motion and defocus, 3-31 px); writes float16 "
+                    "safetensors.")
+    parser.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
+    parser.add_argument("--sharp-dir", type=Path, nargs="+", required=True, help="folder(s) of sharp photos")
+    parser.add_argument("--steps", type=positive_int, default=3000)
+    parser.add_argument("--batch-size", type=positive_int, default=16)
+    parser.add_argument("--crop", type=positive_int, default=128, help="crop side, a multiple of 8")
+    parser.add_argument("--width", type=positive_int, default=32, help="channels of the middle stage")
+    parser.add_argument("--lr", type=non_negative_float, default=1e-3)
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS)
+    parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def run_blur_map(args) -> int:
+    _check_folders(args.sharp_dir, "--sharp-dir")
+    from ..nets.blur_map import train_blur_map
+
+    record = train_blur_map(args.sharp_dir, args.output, steps=args.steps, batch_size=args.batch_size,
+                            crop=args.crop, width=args.width, lr=args.lr, precision=args.precision,
+                            device=args.device, seed=args.seed, overwrite=args.overwrite,
+                            command="pydeblur " + " ".join(sys.argv[1:]),
+                            callback=lambda entry: print(entry, flush=True))
+    print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
+    return EXIT_OK
