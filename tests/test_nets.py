@@ -573,3 +573,49 @@ def test_recipe_dataset_gives_aligned_crops_of_every_size(photo):
         ds.set_crop(150)
     with pytest.raises(ValueError, match="not both"):
         SyntheticBlurDataset([big], recipe=BlurRecipe(), noise_sigma=(0, 0.01))
+
+
+def test_int8_onnx_export_is_smaller_and_close(trained, tmp_path, photo):
+    pytest.importorskip("onnxruntime")
+    import onnxruntime
+
+    net = trained[SRNDeblur]
+    net.export_onnx(tmp_path / "fp32.onnx")
+    calibration = [photo, photo[::-1].copy()]
+    error = net.export_onnx(tmp_path / "int8.onnx", quantize="int8", calibration=calibration)
+    assert (tmp_path / "int8.onnx").stat().st_size < 0.6 * (tmp_path / "fp32.onnx").stat().st_size
+    session = onnxruntime.InferenceSession(str(tmp_path / "int8.onnx"), providers=["CPUExecutionProvider"])
+    x = np.ascontiguousarray(photo[:64, :64].transpose(2, 0, 1)[None])
+    out = session.run(None, {"blurry": x})[0]
+    reference = net.restore(photo[:64, :64]).transpose(2, 0, 1)[None]
+    assert 0 < error < 0.5 and np.abs(out - reference).mean() < 0.02
+    with pytest.raises(ValueError, match="calibration"):
+        net.export_onnx(tmp_path / "x.onnx", quantize="int8")
+    with pytest.raises(ValueError, match="quantize"):
+        net.export_onnx(tmp_path / "x.onnx", quantize="int4", calibration=calibration)
+    with pytest.raises(ValueError, match="smaller than"):
+        net.export_onnx(tmp_path / "x.onnx", quantize="int8", calibration=[photo[:2, :2]])
+    with pytest.raises(FileExistsError, match="overwrite"):
+        net.export_onnx(tmp_path / "int8.onnx", quantize="int8", calibration=calibration)
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_export_command(trained, tmp_path, capsys):
+    pytest.importorskip("onnxruntime")
+    from pydeblur.cli import main
+
+    weights = trained[DeepDeblur].save(tmp_path / "dd.safetensors")
+    assert main(["export", str(weights), str(tmp_path / "dd.onnx")]) == 0
+    assert "fp32" in capsys.readouterr().out and (tmp_path / "dd.onnx").exists()
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    from pydeblur.io import imwrite
+
+    imwrite(photos / "a.png", sample_image("coffee")[:96, :96])
+    int8 = ["export", str(weights), str(tmp_path / "dd8.onnx"), "--int8", "--calibration", str(photos)]
+    assert main(int8) == 0
+    assert "int8" in capsys.readouterr().out
+    assert main(["export", str(weights), str(tmp_path / "dd.onnx")]) == 1  # exists
+    assert main(["export", str(weights), str(tmp_path / "dd.txt")]) == 2
+    assert main(["export", str(weights), str(tmp_path / "z.onnx"), "--calibration", str(photos)]) == 2
+    assert main(["export", "denoiser", str(tmp_path / "den.onnx")]) == 1  # not a deblurring network

@@ -32,6 +32,37 @@ def _distributed():
     return 0, 1
 
 
+def _quantize_int8(model_bytes: bytes, batches) -> bytes:
+    """ONNX Runtime static int8 quantisation (QDQ, per-channel weights) calibrated on ``batches``."""
+    import logging
+    import tempfile
+
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter(batches)
+
+        def get_next(self):
+            batch = next(self.items, None)
+            return None if batch is None else {"blurry": batch}
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # onnxruntime's quantiser logs advice on the root logger
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            source, prepared, target = (Path(folder) / f"{n}.onnx" for n in ("fp32", "prepared", "int8"))
+            source.write_bytes(model_bytes)
+            quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)  # graph clean-up
+            quantize_static(str(prepared), str(target), Reader(), quant_format=QuantFormat.QDQ,
+                            per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+            return target.read_bytes()
+    finally:
+        root.setLevel(level)
+
+
 class _FinestOutput(nn.Module):
     """The network with only its full-resolution output (for export)."""
 
@@ -130,7 +161,7 @@ class NetDeblurrer(BaseDeblurrer):
                             dtype=dtype)
 
     def export_onnx(self, path, *, example_size=(256, 256), opset: int = 17, check: bool = True,
-                    overwrite: bool = False):
+                    overwrite: bool = False, quantize=None, calibration=None):
         """Export the fitted network to ONNX (finest output; any batch, height and width).
 
         Parameters
@@ -147,11 +178,19 @@ class NetDeblurrer(BaseDeblurrer):
             with the torch output (fp32).
         overwrite : bool
             Replace an existing file; without it an existing ``path`` is a FileExistsError.
+        quantize : {None, 'int8'}
+            'int8': ONNX Runtime static quantisation (QDQ format; int8 weights per output
+            channel, uint8 activations whose ranges come from running ``calibration``).
+        calibration : sequence of numpy.ndarray
+            Float images (H, W) or (H, W, 3) in [0, 1], like those the model will see;
+            needed with ``quantize='int8'`` (a few photos are enough), cropped to multiples
+            of :attr:`pad_multiple`.
 
         Returns
         -------
         float or None
-            Largest absolute difference from torch when checked.
+            Largest absolute difference from the torch fp32 output when checked (for an
+            int8 model, the quantisation error).
         """
         import warnings
 
@@ -161,6 +200,14 @@ class NetDeblurrer(BaseDeblurrer):
         if any(s % self.pad_multiple for s in example_size):
             raise ValueError(f"example_size {example_size} must be multiples of {self.pad_multiple}.")
         model = _FinestOutput(self.model_).to("cpu").eval()
+        if quantize not in (None, "int8"):
+            raise ValueError(f"quantize must be None or 'int8', got {quantize!r}.")
+        if (quantize is None) != (calibration is None):
+            raise ValueError("quantize='int8' needs calibration images (and calibration is only used "
+                             "with quantize='int8'); pass a few photos like those the model will see.")
+        batches = self._calibration_batches(calibration) if quantize else None
+        if Path(path).exists() and not overwrite:
+            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
         example = torch.rand(1, 3, *example_size)
         axes = {0: "batch", 2: "height", 3: "width"}
         buffer = io.BytesIO()
@@ -169,19 +216,43 @@ class NetDeblurrer(BaseDeblurrer):
             torch.onnx.export(model, (example,), buffer, dynamo=False, opset_version=opset,
                               input_names=["blurry"], output_names=["sharp"],
                               dynamic_axes={"blurry": axes, "sharp": axes})
-        path = write_bytes_atomic(path, buffer.getvalue(), overwrite=overwrite)
+        data = buffer.getvalue() if quantize is None else _quantize_int8(buffer.getvalue(), batches)
+        path = write_bytes_atomic(path, data, overwrite=overwrite)
         self.model_.to(self._device())
         if not check:
             return None
         import onnxruntime
 
-        probe = torch.rand(1, 3, example_size[0] + self.pad_multiple, example_size[1] * 2)
+        probe = (torch.from_numpy(batches[0]) if quantize else
+                 torch.rand(1, 3, example_size[0] + self.pad_multiple, example_size[1] * 2))
         session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         exported = session.run(None, {"blurry": probe.numpy()})[0]
         with torch.inference_mode():
             reference = model(probe).numpy()
         self.model_.to(self._device())
         return float(np.abs(exported - reference).max())
+
+    def _calibration_batches(self, calibration) -> list:
+        """Calibration images as (1, 3, h, w) float32 arrays cropped to multiples of the stride."""
+        from .._validation import check_image
+
+        images = [calibration] if isinstance(calibration, np.ndarray) else list(calibration)
+        if not images:
+            raise ValueError("calibration must hold at least one image.")
+        batches = []
+        for index, image in enumerate(images):
+            image = check_image(image, name=f"calibration[{index}]")
+            rgb = image if image.ndim == 3 else np.repeat(image[:, :, None], 3, axis=2)
+            if rgb.shape[2] != 3:
+                raise ValueError(f"calibration[{index}] has {rgb.shape[2]} channels; give grey or RGB "
+                                 "images.")
+            m = self.pad_multiple
+            h, w = rgb.shape[0] // m * m, rgb.shape[1] // m * m
+            if not h or not w:
+                raise ValueError(f"calibration[{index}] ({rgb.shape[0]}x{rgb.shape[1]}) is smaller than the "
+                                 f"network's stride {m}.")
+            batches.append(np.ascontiguousarray(rgb[:h, :w].transpose(2, 0, 1)[None], dtype=np.float32))
+        return batches
 
     # -- inference ----------------------------------------------------------------
     def _inference_model(self, device, precision) -> nn.Module:
