@@ -25,11 +25,17 @@ with 1 % Gaussian noise, and the real dynamic-scene pairs of ``gopro_dev`` (1280
 frame averages). Every shipped network in its default ``precision="auto"``; PSNR after
 the best shift (synthetic set) and pixel for pixel (GoPro), gain over the blurry input.
 
+ONNX (--onnx): every shipped network exported to fp32 ONNX and to int8 ONNX (static
+quantisation calibrated on four scikit-image photos, 256 px crops), run by onnxruntime on
+a real 1280x720 GoPro frame against torch ``precision="auto"``: PSNR of each against the
+torch fp32 output, seconds per frame (best of three), file size.
+
 Training (only with --training): seconds per optimisation step with ``precision="auto"``
 at the shipped networks' settings (batch 8, 128x128 crops; DeblurGAN with 5 critic steps
 per generator step), small and paper size; the first epoch is a warm-up.
 
-    python benchmarks/nets.py [BSDS_ROOT] [--quick] [--quality] [--real] [--speed] [--memory] [--training]
+    python benchmarks/nets.py [BSDS_ROOT] [--quick] [--quality] [--real] [--onnx] [--speed] [--memory]
+                              [--training]
 
 (no section flag runs quality, speed and memory into results/nets.md; with flags, only
 those sections run, into results/nets_<sections>.md.)
@@ -38,6 +44,7 @@ those sections run, into results/nets_<sections>.md.)
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +161,42 @@ def real():
     return markdown_table(header, rows)
 
 
+def onnx_rows():
+    import tempfile
+
+    import onnxruntime
+
+    from pydeblur.cli.export import DEFAULT_CALIBRATION
+
+    frame = gopro_pairs()[0][0]
+    calibration = [sample_image(n)[:256, :256] for n in DEFAULT_CALIBRATION]
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for name in shipped_names():
+            if name.split("-")[0] not in CLASSES:
+                continue
+            cls = CLASSES[name.split("-")[0]]
+            reference = cls.from_pretrained(name, precision="fp32", tile=None).restore(frame)
+            auto = cls.from_pretrained(name, tile=None)
+            t_auto = min(_timed(partial(auto.restore, frame)) for _ in range(3))
+            agreement = psnr(np.clip(auto.restore(frame), 0, 1), np.clip(reference, 0, 1))
+            rows.append((name, "torch auto", f"{agreement:.1f}", f"{t_auto:.2f}", ""))
+            for kind, options in (("fp32", {}), ("int8", {"quantize": "int8", "calibration": calibration})):
+                path = Path(folder) / f"{name}-{kind}.onnx"
+                auto.export_onnx(path, **options)
+                session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+                m = auto.pad_multiple
+                h, w = frame.shape[0] // m * m, frame.shape[1] // m * m
+                x = np.ascontiguousarray(frame[:h, :w].transpose(2, 0, 1)[None])
+                run = partial(session.run, None, {"blurry": x})
+                seconds = min(_timed(run) for _ in range(3))
+                out = np.clip(run()[0][0].transpose(1, 2, 0), 0, 1)
+                rows.append((name, f"ONNX {kind}", f"{psnr(out, np.clip(reference[:h, :w], 0, 1)):.1f}",
+                             f"{seconds:.2f}", f"{path.stat().st_size / 1e6:.1f}"))
+    header = ["network", "runtime", "PSNR vs torch fp32 (dB)", "s / 1280x720 frame", "file (MB)"]
+    return markdown_table(header, rows)
+
+
 def _blind_rows(pairs):
     """The classical blind method (no PSF) on the same images, for each prior in BLIND_PRIORS."""
     for prior in BLIND_PRIORS:
@@ -258,6 +301,7 @@ def training_speed():
 SECTIONS = {
     "quality": ("### Quality: BSDS val, trajectory blur <= 21 px, 1 % noise\n", quality),
     "real": ("### Real blur: recorded camera-shake kernels (Levin 2009) and GoPro frames\n", real),
+    "onnx": ("### ONNX fp32 and int8 vs torch on a 1280x720 frame, 2 CPU cores\n", onnx_rows),
     "speed": ("### Speed: 1280x720 frame, 2 CPU cores (auto = bf16 + channels-last here)\n", throughput),
     "memory": ("### Memory: 4000x3000 RGB through tiles\n", memory),
     "training": ("### Training step: batch 8, 128x128 crops, 2 CPU cores\n", training_speed),

@@ -59,7 +59,7 @@ def main(argv=None) -> int:
         print(f"pydeblur {args.command}: error: {error}", file=sys.stderr)
         _print_json_error(args, str(error), EXIT_USAGE)
         return EXIT_USAGE
-    except (ValueError, TypeError, OSError, MemoryError) as error:
+    except (ValueError, TypeError, OSError, MemoryError, ImportError) as error:  # ImportError: an extra
         print(f"pydeblur: error: {error}", file=sys.stderr)
         _print_json_error(args, str(error), EXIT_FAILED)
         return EXIT_FAILED

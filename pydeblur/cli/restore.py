@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-
-import numpy as np
 
 from ..io import IMAGE_SUFFIXES, MAX_PIXELS
 from ._exit import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, UsageError
@@ -106,29 +103,6 @@ def _make(args, kind, psf):
     return make(args.method, psf=psf)  # unclipped: float TIFFs keep their range, 8/16-bit files clip
 
 
-def _restore_file(deblurrer, source: Path, target: Path, *, overwrite: bool, fit_each: bool, max_pixels):
-    """Restore one file; ``fit_each`` fits on the image first (blind: its own kernel, kept in ``psf_``)."""
-    from ..io import image_info, imread, imwrite, read_icc_profile
-
-    bit_depth = image_info(source, max_pixels=max_pixels)["bit_depth"]
-    image = imread(source, dtype=np.float32, max_pixels=max_pixels)
-    alpha = None
-    if image.ndim == 3 and image.shape[2] in (2, 4):  # restore colour, keep alpha as it is
-        image, alpha = image[..., :-1], image[..., -1:]
-        image = image[..., 0] if image.shape[2] == 1 else image
-    restored = deblurrer.fit_restore(image) if fit_each else deblurrer.restore(image)
-    restored = np.asarray(restored, dtype=np.float32)
-    if bit_depth != 32:
-        restored = np.clip(restored, 0, 1)
-    if alpha is not None:
-        restored = np.concatenate([restored.reshape(*restored.shape[:2], -1), alpha], axis=2)
-    suffix = target.suffix.lower()
-    icc = read_icc_profile(source) if suffix in (".png", ".jpg", ".jpeg") else None  # TIFF: not embedded
-    imwrite(target, restored, bit_depth=bit_depth if suffix in (".png", ".tif", ".tiff") else 8,
-            overwrite=overwrite, icc_profile=icc)
-    return image, restored
-
-
 def _compare_path(figure: Path, source: Path, count: int) -> Path:
     return figure if count == 1 else figure.with_name(f"{figure.stem}_{source.stem}{figure.suffix}")
 
@@ -173,6 +147,13 @@ def check_options(args) -> None:
         raise UsageError(f"--max-pixels must be a positive pixel count, got {args.max_pixels}.")
     if args.psf_size is not None and (args.psf_size < 3 or args.psf_size % 2 == 0):
         raise UsageError(f"--psf-size must be an odd number >= 3 (a centred kernel), got {args.psf_size}.")
+    if args.cluster is not None:
+        from ..parallel import check_cluster
+
+        try:
+            check_cluster(args.cluster)
+        except ValueError as error:
+            raise UsageError(f"--cluster: {error}") from None
     if args.device is not None:
         kind = args.device.split(":")[0]
         if kind not in ("cpu", "cuda") or (":" in args.device and not args.device.split(":", 1)[1].isdigit()):
@@ -181,10 +162,8 @@ def check_options(args) -> None:
 
 def run(args) -> int:
     """Run ``pydeblur restore``; returns the exit code."""
-    from tqdm import tqdm
-
     from ..io import remove_stale_temporaries
-    from ..methods import METHODS
+    from ..parallel import connect, run_jobs
 
     check_options(args)
     deblurrer = build_deblurrer(args)  # the method's options and the PSF, before any file is touched
@@ -192,50 +171,26 @@ def run(args) -> int:
     targets = output_paths(inputs, args.output, overwrite=args.overwrite, existing_ok=args.skip_existing)
     figures = compare_paths(inputs, targets, args.compare, overwrite=args.overwrite,
                             existing_ok=args.skip_existing)
-    blind = METHODS[args.method].kind == "blind"
     for folder in {t.parent for t in targets if t.parent.is_dir()}:  # what a killed run left behind
         remove_stale_temporaries(folder, names={t.name for t in targets} | {f.name for f in figures if f})
-    results = []
     jobs = list(zip(inputs, targets, figures, strict=True))
-    bar = tqdm(jobs, unit="image", disable=args.no_progress or args.json)
+    client = connect(args.cluster) if args.cluster else None
+    results: dict = {}
     try:
-        for source, target, figure in bar:
-            bar.set_postfix_str(source.name)
-            results.append(_restore_entry(args, deblurrer, source, target, figure, blind=blind))
+        for i, entry in run_jobs(deblurrer, jobs, method=args.method, client=client,
+                                 progress=not (args.no_progress or args.json), overwrite=args.overwrite,
+                                 skip_existing=args.skip_existing, max_pixels=args.max_pixels):
+            results[i] = entry
     except KeyboardInterrupt:
-        bar.close()
-        done = {r["input"] for r in results}
-        results += [{"input": str(s), "output": str(t), "status": "interrupted"}
-                    for s, t, _ in jobs if str(s) not in done]
-        _summary(args, results)
+        done = [results[i] for i in sorted(results)]
+        done += [{"input": str(s), "output": str(t), "status": "interrupted"}
+                 for i, (s, t, _) in enumerate(jobs) if i not in results]
+        _summary(args, done)
         return EXIT_INTERRUPTED
-    return _summary(args, results)
-
-
-def _restore_entry(args, deblurrer, source: Path, target: Path, figure, *, blind: bool) -> dict:
-    """Restore one input (and its figure); a dict for the summary, never an exception for bad files."""
-    if args.skip_existing and target.exists() and (figure is None or figure.exists()):
-        return {"input": str(source), "output": str(target), "status": "skipped"}
-    start = time.perf_counter()
-    try:
-        overwrite = args.overwrite or args.skip_existing  # a partial pair of a resumed batch is redone
-        image, restored = _restore_file(deblurrer, source, target, overwrite=overwrite, fit_each=blind,
-                                        max_pixels=args.max_pixels)
-        entry = {"input": str(source), "output": str(target), "status": "ok",
-                 "shape": list(image.shape), "seconds": round(time.perf_counter() - start, 3)}
-        if figure is not None:
-            from ..io import imwrite
-            from ..viz import montage
-
-            kernel = deblurrer.psf_ if blind else getattr(deblurrer, "psf", None)
-            panel = restored[..., : image.shape[2]] if image.ndim == 3 else restored
-            imwrite(figure, montage([np.clip(image, 0, 1), np.clip(panel, 0, 1)],
-                                    ["input", f"restored ({args.method})"], psf=kernel),
-                    overwrite=overwrite)
-            entry["compare"] = str(figure)
-    except (ValueError, TypeError, OSError, RuntimeError, MemoryError) as error:
-        return {"input": str(source), "output": str(target), "status": "failed", "error": str(error)}
-    return entry
+    finally:
+        if client is not None:
+            client.close()
+    return _summary(args, [results[i] for i in range(len(jobs))])
 
 
 def _summary(args, results: list[dict]) -> int:
@@ -294,4 +249,7 @@ def add_parser(commands) -> None:
     p.add_argument("--skip-existing", action="store_true",
                    help="leave inputs whose output exists alone (resume an interrupted batch)")
     p.add_argument("--json", action="store_true", help="print the results as JSON (no progress bar)")
+    p.add_argument("--cluster", metavar="local[:N] | tcp://HOST:PORT",
+                   help="one task per file on a Dask cluster: a local one of N worker processes, or a "
+                        "scheduler's address (needs pydeblur[dask]; workers must see the same paths)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
