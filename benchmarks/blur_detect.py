@@ -26,7 +26,6 @@ import numpy as np
 from _common import markdown_table, report
 
 from pydeblur import psf
-from pydeblur.datasets import sample_image
 from pydeblur.io import imread, list_images
 from pydeblur.nets.blur_map import BlurDetector
 from pydeblur.operators import convolve
@@ -35,6 +34,13 @@ from pydeblur.synth import degrade
 QUICK = "--quick" in sys.argv
 DATA = Path(__file__).resolve().parents[2] / "shared/data"
 OTHER_SHARP = ("astronaut", "camera", "coffee", "chelsea", "rocket", "coins", "brick", "grass", "gravel")
+
+
+def _skimage_photo(name):
+    import skimage.data
+    from skimage import img_as_float32
+
+    return img_as_float32(getattr(skimage.data, name)())
 
 
 def auc(positives, negatives) -> float:
@@ -68,7 +74,7 @@ def real_photos(detector):
     blurred = {p.name: p for p in sorted((DATA / "real_blur_dev").glob("*.jpg"))}
     blurred.update({f"gopro blur {p.name}": p for p in sorted((DATA / "gopro_dev/blur").glob("*.png"))})
     sharp = {f"gopro sharp {p.name}": imread(p) for p in sorted((DATA / "gopro_dev/sharp").glob("*.png"))}
-    sharp.update({f"scikit-image {name}": sample_image(name) for name in OTHER_SHARP})
+    sharp.update({f"scikit-image {name}": _skimage_photo(name) for name in OTHER_SHARP})
     rows, scores = [], {"blurred": [], "sharp": []}
     for label, source in [*(("blurred", (n, imread(p))) for n, p in blurred.items()),
                           *(("sharp", item) for item in sharp.items())]:

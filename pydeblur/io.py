@@ -103,15 +103,22 @@ def _read_header(path: Path, data: bytes):
 
 def _decode(path: Path, max_pixels=None) -> np.ndarray:
     """Decode a file to the array OpenCV stores (BGR order, integer or float), upright."""
-    import cv2
 
-    suffix = _suffix(path)
+    _suffix(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such image file.") from None
     except IsADirectoryError:
         raise IsADirectoryError(f"{path} is a folder, not an image file.") from None
+    return _decode_data(path, data, max_pixels)
+
+
+def _decode_data(path: Path, data: bytes, max_pixels=None) -> np.ndarray:
+    """Decode the bytes of an image file named ``path`` (its suffix gives the format), upright."""
+    import cv2
+
+    suffix = _suffix(path)
     if not data:
         raise ValueError(f"{path} is empty (0 bytes), not an image.")
     if suffix in _JPEG_SUFFIXES:
@@ -183,13 +190,43 @@ def imread(path, *, alpha: str = "keep", dtype=np.float32, max_pixels=MAX_PIXELS
     ValueError
         Unsupported format, or a truncated / corrupt file.
     """
-    import cv2
 
     check_choice(alpha, ("keep", "drop"), name="alpha")
     if np.dtype(dtype) not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype)}.")
     path = Path(path)
-    raw = np.ascontiguousarray(_decode(path, max_pixels))
+    return _to_float(np.ascontiguousarray(_decode(path, max_pixels)), path, alpha, dtype)
+
+
+def decode_image(data: bytes, name: str, *, alpha: str = "keep", dtype=np.float32,
+                 max_pixels=MAX_PIXELS) -> tuple[np.ndarray, int]:
+    """Decode an image file held in memory (an upload), as :func:`imread` reads a file.
+
+    ``name`` is only a label whose suffix gives the format (``'photo.png'``); nothing is
+    read from or written to the file system. Returns ``(image, bit_depth)``, bit depth 8,
+    16 or 32 (float).
+    """
+    check_choice(alpha, ("keep", "drop"), name="alpha")
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype)}.")
+    path = Path(Path(name).name)
+    raw = np.ascontiguousarray(_decode_data(path, data, max_pixels))
+    bits = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(raw.dtype, 8 * raw.dtype.itemsize)
+    return _to_float(raw, path, alpha, dtype), bits
+
+
+def encode_image(image, suffix: str, *, bit_depth: int = 8, quality=None) -> bytes:
+    """The bytes of ``image`` as an image file of format ``suffix`` ('.png', '.jpg', '.tif'),
+    converted as :func:`imwrite` converts; nothing touches the file system."""
+    image = check_image(image)
+    suffix = _suffix(Path("image" + suffix))
+    check_choice(bit_depth, (8, 16, 32), name="bit_depth")
+    return _encode(image, suffix, bit_depth, 95 if quality is None else quality)
+
+
+def _to_float(raw: np.ndarray, path: Path, alpha: str, dtype) -> np.ndarray:
+    import cv2
+
     if raw.ndim == 3:
         if raw.shape[2] == 3:
             raw = cv2.cvtColor(raw, cv2.COLOR_BGR2RGB)

@@ -1,7 +1,7 @@
 """The ``pydeblur`` command: the parser and ``main``; one module per subcommand.
 
-Each subcommand module (``psf``, ``synth``, ``restore``, ``detect``, ``export``, ``bench``, ``train``,
-``demo``)
+Each subcommand module (``psf``, ``synth``, ``restore``, ``detect``, ``export``, ``serve``, ``bench``,
+``train``, ``demo``)
 has ``add_parser(commands)`` and ``run(args) -> exit code``; the exit codes are listed
 once in :mod:`pydeblur.cli._exit`. ``python -m pydeblur`` and ``python -m pydeblur.cli``
 run the same command.
@@ -20,17 +20,18 @@ __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_PARTIAL", "EXIT_U
 
 def _commands():
     """``{command name: run function}``, importing the subcommand modules."""
-    from . import bench, demo, detect, export, psf, restore, synth, train
+    from . import bench, demo, detect, export, psf, restore, serve, synth, train
 
     return {"psf": psf.run, "synth": synth.run, "restore": restore.run, "bench": bench.run,
-            "detect": detect.run, "export": export.run, "train": train.run, "train-prior": train.run_prior,
-            "train-denoiser": train.run_denoiser, "train-blur-map": train.run_blur_map, "demo": demo.run}
+            "detect": detect.run, "export": export.run, "serve": serve.run, "train": train.run,
+            "train-prior": train.run_prior, "train-denoiser": train.run_denoiser,
+            "train-blur-map": train.run_blur_map, "demo": demo.run}
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``pydeblur`` command."""
     from .. import __version__
-    from . import bench, demo, detect, export, psf, restore, synth, train
+    from . import bench, demo, detect, export, psf, restore, serve, synth, train
 
     parser = argparse.ArgumentParser(
         prog="pydeblur", description="Image deconvolution: PSFs, blur synthesis, deblurring.")
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_parser(commands)
     detect.add_parser(commands)
     export.add_parser(commands)
+    serve.add_parser(commands)
     bench.add_parser(commands)
     demo.add_parser(commands)
     return parser

@@ -37,6 +37,8 @@ STRIDE = 8
 MIN_SIDE = 32
 #: Blur degree 1 is reached at this blur extent (px, at the working size).
 FULL_BLUR_EXTENT = 10.0
+#: Largest training kernel side (px).
+MAX_KERNEL = 45
 #: The whole-photo score is this quantile of the blur map.
 SCORE_QUANTILE = 0.1
 LUMA = (0.299, 0.587, 0.114)
@@ -238,32 +240,46 @@ def _region_mask(size: int, rng) -> np.ndarray:
 def blur_map_example(photo: np.ndarray, crop: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One training example from a grey photo: ``(image, degree target, motion target)``.
 
-    A fifth of the crops stay sharp, a third are blurred whole, the rest in a random region.
+    A fifth of the crops stay sharp, a third are blurred whole, the rest in a random region,
+    by kernels of up to :data:`MAX_KERNEL` px; half of them blur in linear light behind a
+    camera response; then a camera's finishing: Gaussian and shot noise, sharpening
+    (an unsharp mask, as most cameras apply to every photo) and JPEG.
     """
-    from ..operators import convolve
-    from ..synth import PSFSampler, add_noise, jpeg
+    from scipy import ndimage
 
-    margin = 20
+    from ..operators import convolve
+    from ..synth import PSFSampler, add_noise, crf, inverse_crf, jpeg
+
+    margin = MAX_KERNEL // 2 + 2
     size = crop + 2 * margin
     top, left = rng.integers(photo.shape[0] - size + 1), rng.integers(photo.shape[1] - size + 1)
     patch = photo[top : top + size, left : left + size].astype(np.float64) / 255
     patch = np.rot90(patch, rng.integers(4))
     patch = patch[:, ::-1] if rng.integers(2) else patch
     patch = np.clip(patch * rng.uniform(0.3, 1.2) + rng.uniform(-0.1, 0.2), 0, 1)  # contrast and exposure
+    gamma = rng.uniform(1.8, 2.4) if rng.random() < 0.5 else None
+    linear = patch if gamma is None else inverse_crf(patch, gamma=gamma)
     case = rng.random()
     if case < 0.2:
         mask, degree, motion = np.zeros((size, size)), 0.0, 0.0
-        image = patch
+        image = linear
     else:
         motion = float(rng.random() < 0.6)
         families = MOTION_FAMILIES if motion else DEFOCUS_FAMILIES
-        max_size = max(5, int(np.exp(rng.uniform(np.log(5), np.log(31)))) | 1)
+        max_size = max(5, int(np.exp(rng.uniform(np.log(5), np.log(MAX_KERNEL)))) | 1)
         kernel, _ = PSFSampler(families, max_size=max_size)(rng)
         degree = min(1.0, max(0.0, (blur_extent(kernel) - 1) / (FULL_BLUR_EXTENT - 1)))
         mask = np.ones((size, size)) if case < 0.5 else _region_mask(size, rng)
-        image = mask * convolve(patch, kernel, boundary="reflect") + (1 - mask) * patch
-    image = np.clip(add_noise(image, sigma=rng.uniform(0, 0.02), rng=rng), 0, 1)
+        image = mask * convolve(linear, kernel, boundary="reflect") + (1 - mask) * linear
     if rng.random() < 0.3:
+        peak = float(np.exp(rng.uniform(np.log(100), np.log(3000))))
+        image = add_noise(np.clip(image, 0, None), poisson_peak=peak, rng=rng)  # FFT blur: tiny negatives
+    image = np.clip(add_noise(image, sigma=rng.uniform(0, 0.02), rng=rng), 0, 1)
+    image = image if gamma is None else crf(image, gamma=gamma)
+    if rng.random() < 0.3:
+        amount, radius = rng.uniform(0.2, 1.0), rng.uniform(0.7, 2.0)
+        image = np.clip(image + amount * (image - ndimage.gaussian_filter(image, radius)), 0, 1)
+    if rng.random() < 0.5:
         image = jpeg(image, quality=int(rng.integers(50, 96)))
     window = (slice(margin, margin + crop), slice(margin, margin + crop))
     claimed = (mask[window] > 0.5) & (degree > 0)
@@ -296,7 +312,7 @@ def train_blur_map(sharp_dirs, output, *, steps: int = 3000, batch_size: int = 1
     if not paths:
         raise ValueError(f"no images found in {dirs}.")
     photos = [_grey(imread(p, alpha="drop")) for p in paths]
-    photos = [p for p in photos if min(p.shape) >= crop + 40]
+    photos = [p for p in photos if min(p.shape) >= crop + MAX_KERNEL + 4]
     device = resolve_device(device)
     precision = resolve_precision(precision, device)
     torch.manual_seed(seed)
