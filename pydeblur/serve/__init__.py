@@ -292,7 +292,31 @@ def _parse(method: str, psf: str | None, psf_bytes: bytes | None, psf_name: str 
         kernel = parse_psf(psf)
     if METHODS[method].kind == "network" and METHODS[method].weights is None:
         raise ValueError(f"method {method!r} ships no weights; the server cannot run it.")
-    return make(method, psf=kernel, **params), METHODS[method].kind == "blind"
+    blind = METHODS[method].kind == "blind"
+    if blind:  # fitting sets psf_: every request gets its own
+        return make(method, psf=kernel, **params), True
+    psf_key = None if kernel is None else (kernel.shape, kernel.tobytes())
+    key = (method, psf_key, json.dumps(params, sort_keys=True))
+    return _built(key, lambda: make(method, psf=kernel, **params)), False
+
+
+_BUILT: dict = {}
+_BUILT_LOCK = threading.Lock()
+
+
+def _built(key, build, keep: int = 8):
+    """A Deblurrer built once per (method, PSF, options) and reused (restore changes no state):
+    a network's weights are not reloaded for every request."""
+    with _BUILT_LOCK:
+        if key in _BUILT:
+            _BUILT[key] = _BUILT.pop(key)  # most recently used last
+            return _BUILT[key]
+    deblurrer = build()
+    with _BUILT_LOCK:
+        _BUILT[key] = deblurrer
+        while len(_BUILT) > keep:
+            _BUILT.pop(next(iter(_BUILT)))
+    return deblurrer
 
 
 def _kernel_from_upload(data: bytes, name: str) -> np.ndarray:
