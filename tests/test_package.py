@@ -32,7 +32,7 @@ def test_the_stub_states_every_lazy_name():
 
 
 @pytest.mark.parametrize("module", ["pydeblur.blind", "pydeblur.restoration", "pydeblur.methods",
-                                    "pydeblur.cli"])
+                                    "pydeblur.parallel", "pydeblur.serve", "pydeblur.cli"])
 def test_the_classical_layers_load_no_torch(module):
     code = f"import sys, {module}; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
