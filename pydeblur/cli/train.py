@@ -63,25 +63,36 @@ def add_parser(commands) -> None:
     parser.add_argument("--no-progress", action="store_true")
 
 
-def add_prior_parser(commands) -> None:
-    """Register ``train-prior`` on the command's subparsers."""
+def _small_model_parser(commands, name: str, *, help: str, description: str, steps: int, batch_size: int,
+                        crop: int, width: int, width_help: str, device: bool = True):
+    """A ``train-*`` subparser with the options every small-model trainer shares."""
     from ..methods import PRECISIONS
 
-    parser = commands.add_parser(
-        "train-prior", help="train the blur classifier of the learned blind prior",
-        description="Train the CNN that tells sharp from blurred crops (Li et al. 2018), used by "
-                    "blind deconvolution with prior='learned'; writes safetensors.")
+    parser = commands.add_parser(name, help=help, description=description)
     parser.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
     parser.add_argument("--sharp-dir", type=Path, nargs="+", required=True, help="folder(s) of sharp photos")
-    parser.add_argument("--steps", type=positive_int, default=3000)
-    parser.add_argument("--batch-size", type=positive_int, default=32, help="half sharp, half blurred")
-    parser.add_argument("--crop", type=positive_int, default=64)
-    parser.add_argument("--width", type=positive_int, default=32, help="channels of the first stage x 2")
+    parser.add_argument("--steps", type=positive_int, default=steps)
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size)
+    parser.add_argument("--crop", type=positive_int, default=crop)
+    parser.add_argument("--width", type=positive_int, default=width, help=width_help)
     parser.add_argument("--lr", type=non_negative_float, default=1e-3)
-    parser.add_argument("--max-size", type=positive_int, default=25, help="largest blur kernel (odd)")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS)
+    if device:
+        parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    return parser
+
+
+def add_prior_parser(commands) -> None:
+    """Register ``train-prior`` on the command's subparsers."""
+    parser = _small_model_parser(
+        commands, "train-prior", help="train the blur classifier of the learned blind prior",
+        description="Train the CNN that tells sharp from blurred crops (Li et al. 2018), used by "
+                    "blind deconvolution with prior='learned'; writes safetensors.",
+        steps=3000, batch_size=32, crop=64, width=32, width_help="channels of the first stage x 2",
+        device=False)
+    parser.add_argument("--max-size", type=positive_int, default=25, help="largest blur kernel (odd)")
 
 
 def _check_folders(folders, option: str) -> None:
@@ -185,90 +196,55 @@ def _data_record(args) -> dict:
             "max_size": args.max_size or 31, "max_noise": 0.02 if args.max_noise is None else args.max_noise}
 
 
-def run_prior(args) -> int:
+def _run_small_model(train, args, **options) -> int:
+    """Run a small-model trainer on the options of :func:`_small_model_parser` plus ``options``."""
     _check_folders(args.sharp_dir, "--sharp-dir")
-    from ..nets.blur_classifier import train_classifier
-
-    record = train_classifier(args.sharp_dir, args.output, steps=args.steps, batch_size=args.batch_size,
-                              crop=args.crop, width=args.width, lr=args.lr, max_size=args.max_size,
-                              precision=args.precision, seed=args.seed, overwrite=args.overwrite,
-                              command="pydeblur " + " ".join(sys.argv[1:]),
-                              callback=lambda entry: print(entry, flush=True))
+    record = train(args.sharp_dir, args.output, steps=args.steps, batch_size=args.batch_size, crop=args.crop,
+                   width=args.width, lr=args.lr, precision=args.precision, seed=args.seed,
+                   overwrite=args.overwrite, command="pydeblur " + " ".join(sys.argv[1:]),
+                   callback=lambda entry: print(entry, flush=True), **options)
     print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
     return EXIT_OK
+
+
+def run_prior(args) -> int:
+    from ..nets.blur_classifier import train_classifier
+
+    return _run_small_model(train_classifier, args, max_size=args.max_size)
 
 
 def add_denoiser_parser(commands) -> None:
     """Register ``train-denoiser`` on the command's subparsers."""
-    from ..methods import PRECISIONS
-
-    parser = commands.add_parser(
-        "train-denoiser", help="train the CNN denoiser of plug-and-play deconvolution",
+    parser = _small_model_parser(
+        commands, "train-denoiser", help="train the CNN denoiser of plug-and-play deconvolution",
         description="Train the noise-level-conditioned denoiser (IRCNN-style) on crops of sharp photos "
                     "with Gaussian noise of random sigma; writes float16 safetensors. With "
-                    "--checkpoint-dir a rerun resumes.")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
-    parser.add_argument("--sharp-dir", type=Path, nargs="+", required=True, help="folder(s) of sharp photos")
-    parser.add_argument("--steps", type=positive_int, default=20000)
-    parser.add_argument("--batch-size", type=positive_int, default=16)
-    parser.add_argument("--crop", type=positive_int, default=48)
-    parser.add_argument("--width", type=positive_int, default=64, help="channels of the hidden layers")
-    parser.add_argument("--lr", type=non_negative_float, default=1e-3)
+                    "--checkpoint-dir a rerun resumes.",
+        steps=20000, batch_size=16, crop=48, width=64, width_help="channels of the hidden layers")
     parser.add_argument("--max-sigma", type=non_negative_float, default=50 / 255,
                         help="largest training noise sigma")
-    parser.add_argument("--precision", default="auto", choices=PRECISIONS)
-    parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
     parser.add_argument("--checkpoint-dir", type=Path, help="checkpoints; an existing one is resumed")
     parser.add_argument("--init-weights", help="continue from these weights (shipped name or file)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
 
 
 def run_denoiser(args) -> int:
-    _check_folders(args.sharp_dir, "--sharp-dir")
     from ..nets.denoiser import train_denoiser
 
-    record = train_denoiser(args.sharp_dir, args.output, steps=args.steps, batch_size=args.batch_size,
-                            crop=args.crop, width=args.width, lr=args.lr, max_sigma=args.max_sigma,
-                            precision=args.precision, device=args.device, seed=args.seed,
-                            checkpoint_dir=args.checkpoint_dir, overwrite=args.overwrite,
-                            init_weights=args.init_weights,
-                            command="pydeblur " + " ".join(sys.argv[1:]),
-                            callback=lambda entry: print(entry, flush=True))
-    print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
-    return EXIT_OK
+    return _run_small_model(train_denoiser, args, max_sigma=args.max_sigma, device=args.device,
+                            checkpoint_dir=args.checkpoint_dir, init_weights=args.init_weights)
 
 
 def add_blur_map_parser(commands) -> None:
     """Register ``train-blur-map`` on the command's subparsers."""
-    from ..methods import PRECISIONS
-
-    parser = commands.add_parser(
-        "train-blur-map", help="train the blur-detection network of pydeblur detect",
+    _small_model_parser(
+        commands, "train-blur-map", help="train the blur-detection network of pydeblur detect",
         description="Train the network behind blur_map / blur_score / pydeblur detect on sharp photos in "
-                    "which random regions are blurred (motion and defocus, 3-31 px); writes float16 "
-                    "safetensors.")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="weights file (.safetensors)")
-    parser.add_argument("--sharp-dir", type=Path, nargs="+", required=True, help="folder(s) of sharp photos")
-    parser.add_argument("--steps", type=positive_int, default=3000)
-    parser.add_argument("--batch-size", type=positive_int, default=16)
-    parser.add_argument("--crop", type=positive_int, default=128, help="crop side, a multiple of 8")
-    parser.add_argument("--width", type=positive_int, default=32, help="channels of the middle stage")
-    parser.add_argument("--lr", type=non_negative_float, default=1e-3)
-    parser.add_argument("--precision", default="auto", choices=PRECISIONS)
-    parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+                    "which random regions are blurred (motion and defocus, 3-45 px, through a camera "
+                    "response, noise, sharpening and JPEG); writes float16 safetensors.",
+        steps=3000, batch_size=16, crop=128, width=32, width_help="channels of the middle stage")
 
 
 def run_blur_map(args) -> int:
-    _check_folders(args.sharp_dir, "--sharp-dir")
     from ..nets.blur_map import train_blur_map
 
-    record = train_blur_map(args.sharp_dir, args.output, steps=args.steps, batch_size=args.batch_size,
-                            crop=args.crop, width=args.width, lr=args.lr, precision=args.precision,
-                            device=args.device, seed=args.seed, overwrite=args.overwrite,
-                            command="pydeblur " + " ".join(sys.argv[1:]),
-                            callback=lambda entry: print(entry, flush=True))
-    print(f"wrote {args.output} after {record['wall_seconds']:.0f} s")
-    return EXIT_OK
+    return _run_small_model(train_blur_map, args, device=args.device)
