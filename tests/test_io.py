@@ -103,3 +103,22 @@ def test_written_files_get_ordinary_permissions(tmp_path):
 
     path = imwrite(tmp_path / "p.png", np.zeros((4, 4)))
     assert stat.S_IMODE(path.stat().st_mode) == FILE_MODE
+
+
+def test_decode_and_encode_in_memory_match_the_file_functions(tmp_path):
+    from pydeblur.io import decode_image, encode_image
+
+    image = np.random.default_rng(0).random((20, 30, 3)).astype(np.float32)
+    for suffix, depth in ((".png", 8), (".png", 16), (".tif", 32), (".jpg", 8)):
+        data = encode_image(image, suffix, bit_depth=depth)
+        path = tmp_path / f"x{depth}{suffix}"
+        imwrite(path, image, bit_depth=depth)
+        assert data == path.read_bytes()
+        decoded, bits = decode_image(data, f"upload{suffix}")
+        assert bits == depth and np.array_equal(decoded, imread(path))
+    with pytest.raises(ValueError, match="limit"):
+        decode_image(encode_image(image, ".png"), "a.png", max_pixels=100)
+    with pytest.raises(ValueError, match="unsupported image format"):
+        decode_image(b"GIF89a", "a.gif")
+    with pytest.raises(ValueError, match="not a readable"):
+        decode_image(b"hello", "../../etc/a.png")  # the name is a label, never a path
