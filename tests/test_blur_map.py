@@ -96,6 +96,14 @@ def test_judgement_follows_the_threshold(tiny_weights):
         blur_score(image, weights=tiny_weights, threshold=1.5)
 
 
+def test_the_command_defaults_are_the_library_defaults():
+    from pydeblur.cli import build_parser
+    from pydeblur.nets.blur_map import BLURRED_THRESHOLD, WORKING_SIZE
+
+    args = build_parser().parse_args(["detect", "x.png"])
+    assert (args.threshold, args.working_size) == (BLURRED_THRESHOLD, WORKING_SIZE)
+
+
 def test_weights_of_another_kind_are_refused(tmp_path):
     with pytest.raises(ValueError, match="blur-map"):
         BlurDetector("denoiser")

@@ -34,14 +34,14 @@ def add_parser(commands) -> None:
                     "say the kind (motion, defocus, none), and optionally save per-pixel blur maps and a "
                     "figure. Prints a table sorted from most to least blurred.")
     parser.add_argument("inputs", nargs="+", type=Path, help="image files or folders of images")
-    parser.add_argument("--threshold", type=_fraction, default=0.5, help="score from which a photo is "
-                                                                           "'blurred' (default 0.5)")
+    parser.add_argument("--threshold", type=_fraction, default=0.25,
+                        help="score from which a photo is 'blurred' (default 0.25, fitted on synthetic blur)")
     parser.add_argument("--map-dir", type=Path, help="write each photo's blur map here (8-bit PNG, white = "
                                                       "blurred)")
     parser.add_argument("--compare", type=Path, help="write a figure (PNG/JPEG) of the photos and their maps")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    parser.add_argument("--working-size", type=positive_int, default=640,
-                        help="photos with a longer side are judged reduced to it (default 640)")
+    parser.add_argument("--working-size", type=positive_int, default=2048,
+                        help="photos with a longer side are judged reduced to it (default 2048)")
     parser.add_argument("--weights", default="blur-map", help="shipped name or weights file")
     parser.add_argument("--precision", default="auto", choices=PRECISIONS)
     parser.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: CUDA when available)")

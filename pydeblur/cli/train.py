@@ -239,8 +239,8 @@ def add_blur_map_parser(commands) -> None:
     _small_model_parser(
         commands, "train-blur-map", help="train the blur-detection network of pydeblur detect",
         description="Train the network behind blur_map / blur_score / pydeblur detect on sharp photos in "
-                    "which random regions are blurred (motion and defocus, 3-45 px, through a camera "
-                    "response, noise, sharpening and JPEG); writes float16 safetensors.",
+                    "which random regions are blurred (motion and defocus, 3-31 px, with noise and "
+                    "JPEG); writes float16 safetensors.",
         steps=3000, batch_size=16, crop=128, width=32, width_help="channels of the middle stage")
 
 
