@@ -24,6 +24,9 @@ Real blur (--real): BSDS500 *val* photos (centre 256x256 crops) blurred ('valid'
 with 1 % Gaussian noise, and the real dynamic-scene pairs of ``gopro_dev`` (1280x720,
 frame averages). Every shipped network in its default ``precision="auto"``; PSNR after
 the best shift (synthetic set) and pixel for pixel (GoPro), gain over the blurry input.
+The 3-layer baseline (``BaselineCNN``, no shipped weights) is trained first on the same
+recipe as nafnet-small for 600 steps (minutes), or loaded with ``--baseline FILE`` (the
+file ``pydeblur train baseline ... --recipe`` writes).
 
 ONNX (--onnx): every shipped network exported to fp32 ONNX and to int8 ONNX (static
 quantisation calibrated on four scikit-image photos, 256 px crops), run by onnxruntime on
@@ -55,11 +58,19 @@ from pydeblur import psf, sample_image
 from pydeblur.blind import blind_deconvolve
 from pydeblur.io import imread, list_images
 from pydeblur.metrics import psnr, psnr_upto_shift, ssim_upto_shift
-from pydeblur.nets import BaselineCNN, DeblurGAN, DeepDeblur, NAFNetDeblur, SRNDeblur, shipped_names
+from pydeblur.nets import (
+    BaselineCNN,
+    DeblurGAN,
+    DeepDeblur,
+    NAFNetDeblur,
+    SRNDeblur,
+    SyntheticBlurDataset,
+    shipped_names,
+)
 from pydeblur.restoration import hyper_laplacian
 from pydeblur.synth import degrade
 
-ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+ARGS = [a for i, a in enumerate(sys.argv[1:]) if not a.startswith("--") and sys.argv[i] != "--baseline"]
 QUICK = "--quick" in sys.argv
 ROOT = Path(ARGS[0]) if ARGS else Path(__file__).resolve().parents[2] / "shared/data/bsds500"
 CLASSES = {"srn": SRNDeblur, "deepdeblur": DeepDeblur, "deblurgan": DeblurGAN, "nafnet": NAFNetDeblur,
@@ -137,6 +148,19 @@ def gopro_pairs():
     return [(imread(path), imread(folder / "sharp" / path.name)) for path in blurry]
 
 
+def baseline_network():
+    """The 3-layer baseline: loaded from --baseline FILE, or trained here on the networks' recipe."""
+    from pydeblur.synth import BlurRecipe
+
+    if "--baseline" in sys.argv:
+        return BaselineCNN.from_pretrained(sys.argv[sys.argv.index("--baseline") + 1]), "--baseline file"
+    train = SyntheticBlurDataset([ROOT / "train", ROOT / "test"], crop=128, length=100 * 8,
+                                 recipe=BlurRecipe())
+    steps = 1 if QUICK else 6
+    net = BaselineCNN(epochs=steps, steps_per_epoch=100, batch_size=8, progress=False).fit_dataset(train)
+    return net, f"trained here, {steps * 100} steps"
+
+
 def real():
     synthetic = real_kernel_pairs(8 if QUICK else 32)
     gopro = gopro_pairs()[:1 if QUICK else None]
@@ -146,10 +170,10 @@ def real():
     reference = np.mean([psnr_upto_shift(hyper_laplacian(b, k, clip=True), s) for b, s, k in synthetic])
     rows.append(("hyper_laplacian, true PSF (non-blind reference)", f"{reference:.2f}",
                  f"{reference - base_synthetic:+.2f}", "", "", ""))
-    for name in shipped_names():
-        if name.split("-")[0] not in CLASSES:
-            continue
-        net = CLASSES[name.split("-")[0]].from_pretrained(name)
+    networks = [(name, CLASSES[name.split("-")[0]].from_pretrained(name)) for name in shipped_names()
+                if name.split("-")[0] in CLASSES]
+    baseline, how = baseline_network()
+    for name, net in [*networks, (f"BaselineCNN (3 layers, {how})", baseline)]:
         p = np.mean([psnr_upto_shift(np.clip(net.restore(b), 0, 1), s) for b, s, _ in synthetic])
         start = time.perf_counter()
         g = np.mean([psnr(np.clip(net.restore(b), 0, 1), s) for b, s in gopro])
