@@ -57,7 +57,8 @@ def _quantize_int8(model_bytes: bytes, batches) -> bytes:
             source.write_bytes(model_bytes)
             quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)  # graph clean-up
             quantize_static(str(prepared), str(target), Reader(), quant_format=QuantFormat.QDQ,
-                            per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+                            per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            op_types_to_quantize=["Conv", "ConvTranspose"])  # norms and gates stay fp32
             return target.read_bytes()
     finally:
         root.setLevel(level)
