@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_image, check_number
+from ..blind._estimate import LUMA
 from ._torch import F, nn, torch
 from .precision import autocast, resolve_device, resolve_precision
 from .weights import load_model, save_weights
@@ -46,7 +47,6 @@ BLURRED_THRESHOLD = 0.25
 MOTION_THRESHOLD = 0.26
 #: The whole-photo score is this quantile of the blur map.
 SCORE_QUANTILE = 0.1
-LUMA = (0.299, 0.587, 0.114)
 
 
 class BlurMapNet(nn.Module):
@@ -74,10 +74,18 @@ def load_blur_map_model(name_or_path=SHIPPED_NAME, device=None) -> BlurMapNet:
                       build=lambda config: BlurMapNet(config["width"]), device=device)
 
 
-def _normalised_grey(image: np.ndarray) -> np.ndarray:
-    grey = image if image.ndim == 2 else image[..., :3] @ np.asarray(LUMA, dtype=image.dtype)
-    grey = grey.astype(np.float32)
+def _luma(image: np.ndarray) -> np.ndarray:
+    """The luminance the network reads (Rec. 601, as blind estimation uses), in the image's dtype."""
+    return image if image.ndim == 2 else image[..., :3] @ np.asarray(LUMA, dtype=image.dtype)
+
+
+def _normalised(grey: np.ndarray) -> np.ndarray:
+    """Zero mean, unit contrast: what the network reads, in training and inference alike."""
     return (grey - grey.mean()) / (grey.std() + 0.02)
+
+
+def _normalised_grey(image: np.ndarray) -> np.ndarray:
+    return _normalised(_luma(image).astype(np.float32))
 
 
 def _check_photo(image, working_size) -> tuple[np.ndarray, int]:
@@ -318,7 +326,7 @@ def train_blur_map(sharp_dirs, output, *, steps: int = 3000, batch_size: int = 1
     window = start
     for step in range(1, steps + 1):
         examples = [blur_map_example(photos[rng.integers(len(photos))], crop, rng) for _ in range(batch_size)]
-        images = np.stack([(e[0] - e[0].mean()) / (e[0].std() + 0.02) for e in examples])[:, None]
+        images = np.stack([_normalised(e[0]) for e in examples])[:, None]
         x = torch.from_numpy(images.astype(np.float32)).to(device)
         degree = F.avg_pool2d(torch.from_numpy(np.stack([e[1] for e in examples])[:, None]).float(), STRIDE)
         motion = F.avg_pool2d(torch.from_numpy(np.stack([e[2] for e in examples])[:, None]).float(), STRIDE)
@@ -353,5 +361,5 @@ def train_blur_map(sharp_dirs, output, *, steps: int = 3000, batch_size: int = 1
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
-    grey = image if image.ndim == 2 else image[..., :3] @ np.asarray(LUMA, dtype=image.dtype)
-    return (np.clip(grey, 0, 1) * 255).round().astype(np.uint8)
+    """A training photo's luminance as uint8 (compact in memory)."""
+    return (np.clip(_luma(image), 0, 1) * 255).round().astype(np.uint8)

@@ -48,7 +48,7 @@ class SyntheticBlurDataset(torch.utils.data.Dataset):
     recipe : BlurRecipe, optional
         The whole degradation instead (:class:`pydeblur.synth.BlurRecipe`: kernel kinds
         and sizes, non-uniform blur, camera response, saturation, noise, JPEG); give it
-        or ``sampler`` / ``noise_sigma``, not both. The crop is taken from the 'valid'
+        or ``sampler`` / ``noise_sigma``, not both. Every crop is the whole 'valid'
         blurred result, so no pixel of a pair sees a made-up border.
     augment : bool
         Random 90-degree rotations and flips.
@@ -110,31 +110,20 @@ class SyntheticBlurDataset(torch.utils.data.Dataset):
     def __len__(self):
         return self.length
 
-    def _recipe_item(self, rng):
+    def __getitem__(self, index):
+        rng = np.random.default_rng([self.seed, self.epoch, index])
         photo = self.images[int(rng.integers(len(self.images)))]
-        kernel, options, _ = self.recipe.draw(rng)
-        rows, cols = (self.crop + n - 1 for n in kernel.shape[-2:])
+        if self.recipe is not None:
+            kernel, options, _ = self.recipe.draw(rng)
+        else:
+            (kernel, _), options = self.sampler(rng), None
+        rows, cols = (self.crop + n - 1 for n in kernel.shape[-2:])  # 'valid' blur leaves crop x crop
         top = int(rng.integers(photo.shape[0] - rows + 1))
         left = int(rng.integers(photo.shape[1] - cols + 1))
         patch = photo[top : top + rows, left : left + cols].astype(np.float32) / 255
+        if options is None:  # the plain sampler: Gaussian noise of a random sigma
+            options = {"noise_sigma": float(rng.uniform(*self.noise_sigma))}
         blurry, sharp, _ = degrade(patch, psf=kernel, boundary="valid", rng=rng, **options)
-        return blurry, sharp
-
-    def __getitem__(self, index):
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        if self.recipe is not None:
-            blurry, sharp = self._recipe_item(rng)
-            if self.augment:
-                blurry, sharp = _augment(blurry, sharp, rng)
-            return _to_tensor(blurry), _to_tensor(sharp)
-        photo = self.images[int(rng.integers(len(self.images)))]
-        kernel, _ = self.sampler(rng)
-        size = self.crop + kernel.shape[0] - 1
-        top = int(rng.integers(photo.shape[0] - size + 1))
-        left = int(rng.integers(photo.shape[1] - size + 1))
-        patch = photo[top : top + size, left : left + size].astype(np.float32) / 255
-        sigma = float(rng.uniform(*self.noise_sigma))
-        blurry, sharp, _ = degrade(patch, psf=kernel, noise_sigma=sigma, rng=rng)
         if self.augment:
             blurry, sharp = _augment(blurry, sharp, rng)
         return _to_tensor(blurry), _to_tensor(sharp)
