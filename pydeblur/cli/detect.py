@@ -7,21 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._exit import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, UsageError, positive_int
+from ._exit import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, UsageError, fraction, positive_int
 
 FIGURE_HEIGHT = 256
-
-
-def _fraction(text: str) -> float:
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text}")
-    return value
 
 
 def add_parser(commands) -> None:
@@ -34,7 +22,7 @@ def add_parser(commands) -> None:
                     "say the kind (motion, defocus, none), and optionally save per-pixel blur maps and a "
                     "figure. Prints a table sorted from most to least blurred.")
     parser.add_argument("inputs", nargs="+", type=Path, help="image files or folders of images")
-    parser.add_argument("--threshold", type=_fraction, default=0.25,
+    parser.add_argument("--threshold", type=fraction, default=0.25,
                         help="score from which a photo is 'blurred' (default 0.25, fitted on synthetic blur)")
     parser.add_argument("--map-dir", type=Path, help="write each photo's blur map here (8-bit PNG, white = "
                                                       "blurred)")

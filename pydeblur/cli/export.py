@@ -23,7 +23,7 @@ def add_parser(commands) -> None:
     parser.add_argument("weights", help="shipped name (e.g. srn-small) or .safetensors file")
     parser.add_argument("output", type=Path, help="destination .onnx file")
     parser.add_argument("--network", choices=names("network"),
-                        help="architecture of a weights file (default: from the shipped name's prefix)")
+                        help="architecture of the weights (default: the one the weights file records)")
     parser.add_argument("--int8", action="store_true", help="static int8 quantisation")
     parser.add_argument("--calibration", type=Path, help="folder of photos to calibrate the int8 ranges")
     parser.add_argument("--calibration-size", type=positive_int, default=256,

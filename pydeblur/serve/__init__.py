@@ -276,10 +276,11 @@ def _parse(method: str, psf: str | None, psf_bytes: bytes | None, psf_name: str 
                              '{"lam": 1000}.') from None
         if not isinstance(params, dict):
             raise ValueError("options must be a JSON object of the method's parameters.")
-        refused = sorted(set(params) - set(settable_options(method)))
+        settable = settable_options(method)
+        refused = sorted(set(params) - set(settable))
         if refused:
             raise ValueError(f"options {', '.join(refused)} cannot be set for {method!r} through the server; "
-                             f"settable: {', '.join(settable_options(method))}.")
+                             f"settable: {', '.join(settable)}.")
     if psf is not None and psf_bytes is not None:
         raise ValueError("give psf (a spec) or psf_file (an upload), not both.")
     kernel = None
