@@ -104,14 +104,22 @@ def _read_header(path: Path, data: bytes):
 def _decode(path: Path, max_pixels=None) -> np.ndarray:
     """Decode a file to the array OpenCV stores (BGR order, integer or float), upright."""
 
+    return _decode_data(path, _read_bytes(path), max_pixels)
+
+
+def _read_bytes(path: Path) -> bytes:
     _suffix(path)
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such image file.") from None
     except IsADirectoryError:
         raise IsADirectoryError(f"{path} is a folder, not an image file.") from None
-    return _decode_data(path, data, max_pixels)
+
+
+def _bit_depth(raw: np.ndarray) -> int:
+    """8, 16 or 32 (float) for an array as OpenCV decodes it."""
+    return {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(raw.dtype, 8 * raw.dtype.itemsize)
 
 
 def _decode_data(path: Path, data: bytes, max_pixels=None) -> np.ndarray:
@@ -150,9 +158,8 @@ def image_info(path, *, max_pixels=MAX_PIXELS) -> dict:
         ``{"shape": (H, W[, C]), "channels": C, "bit_depth": 8 | 16 | 32, "dtype": str}``.
     """
     raw = _decode(Path(path), max_pixels)
-    bits = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(raw.dtype, 8 * raw.dtype.itemsize)
     channels = 1 if raw.ndim == 2 else raw.shape[2]
-    return {"shape": raw.shape, "channels": channels, "bit_depth": bits, "dtype": str(raw.dtype)}
+    return {"shape": raw.shape, "channels": channels, "bit_depth": _bit_depth(raw), "dtype": str(raw.dtype)}
 
 
 def imread(path, *, alpha: str = "keep", dtype=np.float32, max_pixels=MAX_PIXELS) -> np.ndarray:
@@ -211,8 +218,16 @@ def decode_image(data: bytes, name: str, *, alpha: str = "keep", dtype=np.float3
         raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype)}.")
     path = Path(Path(name).name)
     raw = np.ascontiguousarray(_decode_data(path, data, max_pixels))
-    bits = {np.dtype(np.uint8): 8, np.dtype(np.uint16): 16}.get(raw.dtype, 8 * raw.dtype.itemsize)
-    return _to_float(raw, path, alpha, dtype), bits
+    return _to_float(raw, path, alpha, dtype), _bit_depth(raw)
+
+
+def read_image(path, *, dtype=np.float32, max_pixels=MAX_PIXELS) -> tuple[np.ndarray, int, bytes | None]:
+    """``(image, bit_depth, icc_profile)`` of a file from one read and one decode: what
+    :func:`imread` (alpha kept), :func:`image_info` and :func:`read_icc_profile` give apart."""
+    path = Path(path)
+    data = _read_bytes(path)
+    raw = np.ascontiguousarray(_decode_data(path, data, max_pixels))
+    return _to_float(raw, path, "keep", dtype), _bit_depth(raw), _read_header(path, data)[4]
 
 
 def encode_image(image, suffix: str, *, bit_depth: int = 8, quality=None) -> bytes:

@@ -26,10 +26,9 @@ def restore_image_file(deblurrer, source: Path, target: Path, *, overwrite: bool
 
     Returns ``(image, restored)`` as float32 arrays.
     """
-    from .io import image_info, imread, imwrite, read_icc_profile
+    from .io import imwrite, read_image
 
-    bit_depth = image_info(source, max_pixels=max_pixels)["bit_depth"]
-    image = imread(source, dtype=np.float32, max_pixels=max_pixels)
+    image, bit_depth, icc = read_image(source, dtype=np.float32, max_pixels=max_pixels)
     alpha = None
     if image.ndim == 3 and image.shape[2] in (2, 4):  # restore colour, keep alpha as it is
         image, alpha = image[..., :-1], image[..., -1:]
@@ -41,7 +40,7 @@ def restore_image_file(deblurrer, source: Path, target: Path, *, overwrite: bool
     if alpha is not None:
         restored = np.concatenate([restored.reshape(*restored.shape[:2], -1), alpha], axis=2)
     suffix = target.suffix.lower()
-    icc = read_icc_profile(source) if suffix in (".png", ".jpg", ".jpeg") else None  # TIFF: not embedded
+    icc = icc if suffix in (".png", ".jpg", ".jpeg") else None  # TIFF: not embedded
     imwrite(target, restored, bit_depth=bit_depth if suffix in (".png", ".tif", ".tiff") else 8,
             overwrite=overwrite, icc_profile=icc)
     return image, restored

@@ -122,3 +122,16 @@ def test_decode_and_encode_in_memory_match_the_file_functions(tmp_path):
         decode_image(b"GIF89a", "a.gif")
     with pytest.raises(ValueError, match="not a readable"):
         decode_image(b"hello", "../../etc/a.png")  # the name is a label, never a path
+
+
+def test_read_image_is_imread_image_info_and_icc_in_one_read(tmp_path):
+    from pydeblur.io import image_info, read_icc_profile, read_image
+
+    image = np.random.default_rng(1).random((12, 14, 4)).astype(np.float32)
+    icc = b"\x00" * 132  # any bytes: stored and given back as they are
+    for name, depth in (("a.png", 16), ("b.tif", 32)):
+        profile_in = icc if name.endswith("png") else None
+        path = imwrite(tmp_path / name, image, bit_depth=depth, icc_profile=profile_in)
+        pixels, bits, profile = read_image(path)
+        assert np.array_equal(pixels, imread(path)) and bits == image_info(path)["bit_depth"] == depth
+        assert profile == read_icc_profile(path) == profile_in
