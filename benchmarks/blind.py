@@ -26,10 +26,10 @@ from _common import markdown_table, report
 
 from pydeblur import psf
 from pydeblur.blind import BlindDeblurrer, blind_deconvolve
+from pydeblur.blind._deblur import final_restoration
 from pydeblur.datasets import load_levin
 from pydeblur.io import imread, list_images
 from pydeblur.metrics import kernel_similarity, psnr_upto_shift, ssim_upto_shift
-from pydeblur.restoration import hyper_laplacian
 from pydeblur.synth import degrade
 
 ARGS = sys.argv[1:]
@@ -68,7 +68,7 @@ def evaluate(cases, prior):
             size = max(PSF_SIZE, case["psf"].shape[0] | 1)
             restored, kernel = blind_deconvolve(case["blurry"], size, prior=prior, clip=True)
         seconds = time.perf_counter() - start
-        reference = hyper_laplacian(case["blurry"], case["psf"], clip=True)
+        reference = final_restoration(case["blurry"], case["psf"], clip=True)
         ours, best = (psnr_upto_shift(r, case["sharp"]) for r in (restored, reference))
         rows.append((ours, ssim_upto_shift(restored, case["sharp"]), 10 ** ((best - ours) / 10),
                      kernel_similarity(kernel, case["psf"]), seconds, best))

@@ -7,7 +7,7 @@ from contract import check_deblurrer
 
 from pydeblur import psf, sample_image
 from pydeblur.blind import PRIORS, BlindDeblurrer, blind_deconvolve, estimate_psf
-from pydeblur.blind._deblur import KERNEL_ERROR_SIGMA, final_weights
+from pydeblur.blind._deblur import KERNEL_ERROR_SIGMA, final_restoration, final_weights, reblur_residual
 from pydeblur.metrics import kernel_similarity, psnr_upto_shift
 from pydeblur.restoration import hyper_laplacian
 from pydeblur.synth import degrade
@@ -87,9 +87,33 @@ def test_fit_keeps_the_kernel_and_restore_uses_it(blurred):
     other = np.ascontiguousarray(blurry[::-1])  # another photo (the same scene upside down)
     deblurrer = BlindDeblurrer(psf_size=15).fit(blurry)
     kernel = deblurrer.psf_.astype(other.dtype)
-    np.testing.assert_array_equal(deblurrer.restore(other),
-                                  hyper_laplacian(other, kernel, lam=final_weights(other, kernel)))
+    np.testing.assert_array_equal(deblurrer.restore(other), final_restoration(other, kernel))
     assert kernel_similarity(deblurrer.psf_, truth) > 0.85
+
+
+def test_final_step_trusts_a_kernel_as_far_as_it_explains_the_photo(blurred):
+    blurry, sharp, truth = blurred
+    wrong = psf.gaussian(1.5, size=11)  # a plausible kernel of the wrong shape
+    residuals = {}
+    for name, kernel in (("true", truth), ("wrong", wrong)):
+        first = hyper_laplacian(blurry, kernel, lam=final_weights(blurry, kernel))
+        residuals[name] = reblur_residual(blurry, first, kernel)
+    assert residuals["true"] < 0.7 * residuals["wrong"]
+    one_pass = hyper_laplacian(blurry, truth, lam=final_weights(blurry, truth), clip=True)
+    two_passes = final_restoration(blurry, truth, clip=True)
+    assert psnr_upto_shift(two_passes, sharp) > psnr_upto_shift(one_pass, sharp) + 0.3
+    np.testing.assert_array_equal(final_restoration(blurry, truth, 500.0),
+                                  hyper_laplacian(blurry, truth, lam=500.0))
+
+
+def test_auto_size_refines_the_trimmed_kernel(blurred):
+    blurry, _, truth = blurred
+    steps = []
+    kernel = estimate_psf(blurry, "auto", callback=steps.append)
+    sides = [s["psf"].shape[0] for s in steps]
+    assert max(sides) == 37 and sides[-1] < 37  # a fifth of 192 px, then the trimmed size
+    assert kernel.shape[0] <= sides[-1] and kernel_similarity(kernel, truth) > 0.85
+    assert len(steps) == sum(1 for s in steps if s["level"] < s["levels"]) + 5 + 10
 
 
 def test_frames_that_share_a_shake_give_one_kernel(blurred):
@@ -142,8 +166,7 @@ def test_the_final_step_treats_kernel_error_as_noise(blurred):
     sigma = np.sqrt(0.25 / without)  # hyper-Laplacian's own rule: lam = 0.25 / sigma^2
     np.testing.assert_allclose(with_margin, 0.25 / (sigma**2 + KERNEL_ERROR_SIGMA**2))
     restored, kernel = blind_deconvolve(blurry, 15)
-    expected = hyper_laplacian(blurry, kernel, lam=final_weights(blurry, kernel))
-    np.testing.assert_array_equal(restored, expected)
+    np.testing.assert_array_equal(restored, final_restoration(blurry, kernel))
 
 
 def test_images_the_model_cannot_hold_are_said_so():
