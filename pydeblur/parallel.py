@@ -64,6 +64,10 @@ def restore_one(deblurrer, source, target, *, method: str, figure=None, overwrit
                                              max_pixels=max_pixels)
         entry = {"input": str(source), "output": str(target), "status": "ok",
                  "shape": list(image.shape), "seconds": round(time.perf_counter() - start, 3)}
+        if blind:
+            entry["psf_confidence"] = round(deblurrer.psf_confidence_, 3)
+            if deblurrer.trust_note() is not None:
+                entry["note"] = deblurrer.trust_note()
         if figure is not None:
             from .io import imwrite
             from .viz import montage

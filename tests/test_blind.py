@@ -7,7 +7,13 @@ from contract import check_deblurrer
 
 from pydeblur import psf, sample_image
 from pydeblur.blind import PRIORS, BlindDeblurrer, blind_deconvolve, estimate_psf
-from pydeblur.blind._deblur import KERNEL_ERROR_SIGMA, final_restoration, final_weights, reblur_residual
+from pydeblur.blind._deblur import (
+    KERNEL_ERROR_SIGMA,
+    MIN_CONFIDENCE,
+    final_restoration,
+    final_weights,
+    reblur_residual,
+)
 from pydeblur.metrics import kernel_similarity, psnr_upto_shift
 from pydeblur.restoration import hyper_laplacian
 from pydeblur.synth import degrade
@@ -190,3 +196,47 @@ def test_auto_size_is_generous_and_the_estimate_is_trimmed(blurred):
     assert kernel.shape[0] % 2 == 1 and kernel.shape[0] == kernel.shape[1]
     assert truth.shape[0] <= kernel.shape[0] < auto_psf_size(min(blurry.shape))
     assert kernel_similarity(kernel, truth) > 0.8
+
+
+def test_a_sound_estimate_is_trusted(blurred):
+    blurry, _, _ = blurred
+    deblurrer = BlindDeblurrer(psf_size=15).fit(blurry)
+    assert MIN_CONFIDENCE < deblurrer.psf_confidence_ <= 1
+    assert deblurrer.distrust_ is None and deblurrer.trust_note() is None
+
+
+def test_an_untrusted_estimate_keeps_the_input_and_says_why():
+    rng = np.random.default_rng(0)
+    noisy, _, _ = degrade(rng.random((206, 206)), psf=psf.motion(15, 30), noise_sigma=0.05, rng=1)
+    deblurrer = BlindDeblurrer(psf_size=15)
+    with pytest.warns(UserWarning, match="psf_confidence 0.* returning the input unchanged"):
+        restored = deblurrer.fit_restore(noisy)
+    assert deblurrer.psf_confidence_ < MIN_CONFIDENCE and "unreliable" in deblurrer.distrust_
+    assert "input is returned unchanged" in deblurrer.trust_note()
+    np.testing.assert_array_equal(restored, noisy)
+    assert restored is not noisy
+    with pytest.warns(UserWarning, match="restoring anyway"):
+        anyway = BlindDeblurrer(psf_size=15, fallback="restore").fit_restore(noisy)
+    np.testing.assert_array_equal(anyway, final_restoration(noisy, deblurrer.psf_))
+    with pytest.warns(UserWarning, match="returning the input unchanged"):
+        same, kernel = blind_deconvolve(noisy, 15)
+    np.testing.assert_array_equal(same, noisy)
+    np.testing.assert_array_equal(kernel, deblurrer.psf_)
+
+
+def test_a_constant_image_is_returned_as_it_came():
+    flat = np.full((64, 64), 0.5)
+    with pytest.warns(UserWarning, match="constant"):
+        deblurrer = BlindDeblurrer().fit(flat)
+    assert deblurrer.psf_confidence_ == 0 and "constant" in deblurrer.distrust_
+    with pytest.warns(UserWarning, match="returning the input unchanged"):
+        np.testing.assert_array_equal(deblurrer.restore(flat), flat)
+
+
+def test_the_guard_options_are_checked():
+    with pytest.raises(ValueError, match="fallback"):
+        BlindDeblurrer(fallback="sharpen")
+    with pytest.raises(ValueError, match="min_confidence"):
+        BlindDeblurrer(min_confidence=1.5)
+    with pytest.raises(ValueError, match="fallback"):
+        blind_deconvolve(np.random.default_rng(0).random((64, 64)), 9, fallback="sharpen")

@@ -68,6 +68,23 @@ def test_json_report_and_partial_failure_exit_code(folder, capsys):
     assert code == 3 and report["failed"] == 1
     status = {r["input"].rsplit("/", 1)[-1]: r["status"] for r in report["results"]}
     assert status == {"a.png": "ok", "b.png": "ok", "broken.png": "failed"}
+    confidences = [r["psf_confidence"] for r in report["results"] if r["status"] == "ok"]
+    assert len(confidences) == 2 and all(0 <= c <= 1 for c in confidences)
+
+
+def test_blind_table_shows_the_confidence_and_an_untrusted_kernel_keeps_the_input(folder, capsys):
+    tmp, _ = folder
+    rng = np.random.default_rng(0)
+    noisy, _, _ = degrade(rng.random((206, 206)), psf=psf.motion(15, 30), noise_sigma=0.05, rng=1)
+    source = tmp / "noise.png"
+    imwrite(source, noisy, bit_depth=16)
+    with pytest.warns(UserWarning, match="returning the input unchanged"):
+        code = main(["restore", str(source), "-o", str(tmp / "kept.png"), "--method", "blind",
+                     "--psf-size", "15", "--no-progress"])
+    table = capsys.readouterr().out
+    assert code == 0 and "confidence" in table.splitlines()[0]
+    assert "unreliable" in table and "the input is returned unchanged" in table
+    np.testing.assert_array_equal(imread(tmp / "kept.png", dtype=np.float64), imread(source, dtype=np.float64))
 
 
 @pytest.mark.parametrize("argv, message", [

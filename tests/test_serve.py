@@ -120,10 +120,12 @@ def test_sixteen_bit_and_float_uploads_keep_their_depth(url, blurry):
 
 def test_json_format_carries_the_blind_kernel(url, blurry):
     fields = {"method": "blind", "options": '{"psf_size": 15}'}
-    status, _, body = request(url, "/v1/restore?format=json", fields=fields,
-                              files={"image": ("p.png", encode_image(blurry, ".png"))})
+    status, headers, body = request(url, "/v1/restore?format=json", fields=fields,
+                                    files={"image": ("p.png", encode_image(blurry, ".png"))})
     reply = json.loads(body)
     assert status == 200 and reply["image"].startswith("data:image/png;base64,") and "kernel" in reply
+    assert 0 <= reply["psf_confidence"] <= 1 and reply["note"] is None
+    assert float(headers["x-psf-confidence"]) == pytest.approx(reply["psf_confidence"], abs=1e-3)
 
 
 def test_kernel_upload(url, blurry):

@@ -108,6 +108,17 @@ def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: floa
     intensity and gradient prior", CVPR 2014; "Blind image deblurring using dark
     channel prior", CVPR 2016.
     """
+    return estimate_with_record(image, psf_size, prior=prior, grad_weight=grad_weight,
+                                prior_weight=prior_weight, iter_per_level=iter_per_level,
+                                refine_iter=refine_iter, kernel_reg=kernel_reg, classifier=classifier,
+                                callback=callback)[0]
+
+
+def estimate_with_record(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = 4e-3,
+                         prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
+                         kernel_reg: float = 30.0, classifier=None, callback=None):
+    """:func:`estimate_psf`, and the record of how the estimate went (see :func:`_estimate_checked`;
+    a constant image, estimated as the identity, has the record ``{"constant": True}``)."""
     frames = [check_image(f, name="image") for f in as_image_list(image, name="image")[0]]
     check_choice(prior, PRIORS, name="prior")
     auto = isinstance(psf_size, str)
@@ -127,12 +138,11 @@ def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: floa
                              "image; the kernel can be at most a quarter of the shorter side.")
     if _warn_about_content(frames) == len(frames):  # nothing to estimate from: the identity
         side = 5 if auto else psf_size  # 'auto': the 1 px support plus trim_to_support's margin
-        return pad_to(np.ones((1, 1)), (side, side))
-    kernel = _estimate_checked(frames, psf_size, prior=prior, grad_weight=grad_weight,
-                               prior_weight=prior_weight, iter_per_level=iter_per_level,
-                               refine_iter=refine_iter, kernel_reg=kernel_reg, classifier=classifier,
-                               callback=callback, trim=auto)
-    return kernel
+        return pad_to(np.ones((1, 1)), (side, side)), {"constant": True}
+    return _estimate_checked(frames, psf_size, prior=prior, grad_weight=grad_weight,
+                             prior_weight=prior_weight, iter_per_level=iter_per_level,
+                             refine_iter=refine_iter, kernel_reg=kernel_reg, classifier=classifier,
+                             callback=callback, trim=auto)
 
 
 #: Smallest image side blind estimation accepts.
@@ -189,15 +199,31 @@ def trim_to_support(kernel: np.ndarray, margin: int = 2) -> np.ndarray:
     return crop(kernel, (side, side))
 
 
+#: The refinement rounds are kept only if their kernel still resembles the pyramid's (a
+#: normalised cross-correlation at least this): they are meant to thin its strokes, and a
+#: refinement that moves further has drifted (benchmarks/blind_large.py: a 75 px shake
+#: refined to 0.60, 6 dB worse; every kept refinement 0.78 or more).
+REFINE_MIN_AGREEMENT = 0.7
+
+
 def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, iter_per_level, refine_iter,
                       kernel_reg, classifier, callback, trim=False):
     """:func:`estimate_psf` on checked frames (internal callers validate once, at their entry).
 
-    With ``trim``, the pyramid ends without the refinement rounds; the kernel is cut to
-    its support (:func:`trim_to_support`) and refined at that size: a generous size
-    leaves the kernel room for speckle that the trimmed one has not (Levin 2009
-    development half, size 51: 29.01 dB refined then trimmed, 29.25 trimmed then refined).
+    Returns the kernel and a record of how the estimate went: ``convergence`` (the
+    normalised cross-correlation of the first and last kernels of the finest pyramid
+    level), ``scale_agreement`` (of the last kernels of the two finest levels, the
+    coarser one enlarged), ``refined`` (whether the refinement rounds were kept) and
+    ``refine_agreement`` (of the kernels before and after them).
+
+    The pyramid runs ``iter_per_level`` rounds per level. With ``trim`` its kernel is
+    then cut to its support (:func:`trim_to_support`): a generous size leaves the kernel
+    room for speckle (Levin 2009 development half, size 51: 29.01 dB refined then
+    trimmed, 29.25 trimmed then refined). ``refine_iter`` more rounds at the finest scale
+    follow, kept if their kernel agrees with the pyramid's (``REFINE_MIN_AGREEMENT``).
     """
+    from ..metrics import kernel_similarity
+
     grad_weight = check_number(grad_weight, name="grad_weight", low=0, low_inclusive=False)
     prior_weight = check_number(prior_weight, name="prior_weight", low=0)
     iter_per_level = check_number(iter_per_level, name="iter_per_level", low=1, integer=True)
@@ -209,7 +235,7 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
     kernel = np.zeros((3, 3))
     kernel[1, 1:] = 0.5
     kernel = center(kernel)
-    previous_scale = None
+    previous_scale = coarser = None
     for level in range(n_levels):
         last = level == n_levels - 1
         scale = math.sqrt(0.5) ** (n_levels - 1 - level)
@@ -221,22 +247,32 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
             kernel = rescale(kernel, level_scale / previous_scale)
             kernel = pad_to(kernel, (size, size)) if kernel.shape[0] < size else crop(kernel, (size, size))
         previous_scale = level_scale
+        coarser = kernel
         resized = [_resize(g, shape) if shape != g.shape else g
                    for g, shape in zip(greys, shapes, strict=True)]
         patch = max(3, _odd(35 * scale * min(1.0, min(shapes[0]) / 255)))
-        count = iter_per_level + (refine_iter if last and not trim else 0)
-        kernel = rounds.run(resized, kernel, count, grad_weight, prior_weight, patch, level + 1)
+        kernel = rounds.run(resized, kernel, iter_per_level, grad_weight, prior_weight, patch, level + 1)
+    record = {"convergence": kernel_similarity(rounds.first_kernel, kernel),
+              "scale_agreement": kernel_similarity(coarser, kernel) if n_levels > 1 else 1.0,
+              "refined": False, "refine_agreement": None}
     if trim:
         kernel = trim_to_support(kernel)
-        if refine_iter:
-            decay = 1.1**iter_per_level  # the weights go on from where the finest level left them
-            kernel = trim_to_support(rounds.run(greys, kernel, refine_iter, grad_weight / decay,
-                                                prior_weight / decay, patch, n_levels, first=iter_per_level))
-    return kernel
+    if refine_iter:
+        decay = 1.1**iter_per_level  # the weights go on from where the finest level left them
+        refined = rounds.run(greys, kernel, refine_iter, grad_weight / decay, prior_weight / decay, patch,
+                             n_levels, first=iter_per_level)
+        refined = trim_to_support(refined) if trim else refined
+        record["refine_agreement"] = kernel_similarity(kernel, refined)
+        if record["refine_agreement"] >= REFINE_MIN_AGREEMENT:
+            kernel, record["refined"] = refined, True
+    return kernel, record
 
 
 class _Rounds:
-    """Alternations of latent-image and kernel steps at one image scale."""
+    """Alternations of latent-image and kernel steps at one image scale.
+
+    ``first_kernel`` is the kernel after the first round of the latest :meth:`run`.
+    """
 
     def __init__(self, prior, learned_gradient, kernel_reg, callback, levels):
         self.prior, self.learned_gradient, self.kernel_reg = prior, learned_gradient, kernel_reg
@@ -251,6 +287,7 @@ class _Rounds:
         padded = [pad_channel(g, padding_plan(g.shape, (size, size), "smooth"), "smooth") for g in greys]
         thresholds = [None] * len(padded)
         prior = self.prior
+        self.first_kernel = None
         for iteration in range(first, first + count):
             observations = []
             for f, frame in enumerate(padded):
@@ -264,6 +301,8 @@ class _Rounds:
                 thresholds[f] /= 1.1
                 observations.append(((gx, gy), frame))
             kernel = estimate_kernel(observations, size, gamma=self.kernel_reg)
+            if self.first_kernel is None:
+                self.first_kernel = kernel
             lam_grad, lam_second = max(lam_grad / 1.1, 1e-4), max(lam_second / 1.1, 1e-4)
             if self.callback is not None:
                 self.callback({"level": level, "levels": self.levels, "iteration": iteration + 1,

@@ -201,11 +201,14 @@ def _summary(args, results: list[dict]) -> int:
         print(json.dumps({"method": args.method, "results": results, "failed": failed,
                           "interrupted": interrupted}, indent=2))
     else:
-        print(f"{'input':<32}{'status':>12}{'seconds':>9}  output")
+        blind = any("psf_confidence" in r for r in results)
+        print(f"{'input':<32}{'status':>12}{'seconds':>9}" + (f"{'confidence':>12}" if blind else "")
+              + "  output")
         for r in results:
-            detail = r.get("error", r["output"])
-            print(f"{Path(r['input']).name[:31]:<32}{r['status']:>12}{r.get('seconds', float('nan')):>9.2f}  "
-                  f"{detail}")
+            detail = r.get("error", r["output"]) + (f"  ({r['note']})" if "note" in r else "")
+            confidence = f"{r['psf_confidence']:>12.2f}" if "psf_confidence" in r else " " * 12
+            print(f"{Path(r['input']).name[:31]:<32}{r['status']:>12}{r.get('seconds', float('nan')):>9.2f}"
+                  + (confidence if blind else "") + f"  {detail}")
         restored = sum(r["status"] == "ok" for r in results)
         print(f"{restored} of {len(results)} restored with {args.method}"
               + (f"; interrupted, {interrupted} not done: rerun with --skip-existing to finish"

@@ -12,7 +12,8 @@ uvicorn. Endpoints:
   optional ``options`` (a JSON object of the method's parameters). Returns the restored
   image (PNG; 16-bit PNG for a 16-bit upload, float TIFF for a float TIFF) with the
   timings in ``X-Restore-Seconds`` / ``X-Total-Seconds``; with ``?format=json`` a JSON
-  object holding the image, the kernel (blind methods) and timings.
+  object holding the image, the kernel, its confidence and any reason it was not trusted
+  (blind methods; the confidence also in ``X-PSF-Confidence``) and timings.
 
 Safety: nothing the request holds is a path the server reads, nothing is written to
 the file system (uploads are decoded in memory), the body is cut off past
@@ -233,7 +234,7 @@ def create_app(*, max_pixels: int = 16_000_000, max_upload_mb: float = 50.0, con
             return error(503, f"the server is busy ({gate.limit} requests running or queued); retry in "
                               f"{retry_after} s.", **{"Retry-After": str(retry_after)})
         try:
-            restored, kernel, seconds = await asyncio.to_thread(_run_gated, gate, job, photo)
+            restored, kernel, trust, seconds = await asyncio.to_thread(_run_gated, gate, job, photo)
         except (ValueError, TypeError) as exc:
             return error(422, str(exc))
         except MemoryError:
@@ -243,6 +244,8 @@ def create_app(*, max_pixels: int = 16_000_000, max_upload_mb: float = 50.0, con
         total = time.perf_counter() - start
         timing = {"X-Restore-Seconds": f"{seconds:.4f}", "X-Total-Seconds": f"{total:.4f}",
                   "X-Method": method}
+        if trust is not None:
+            timing["X-PSF-Confidence"] = f"{trust[0]:.3f}"
         if want_json:
             body = {"method": method, "image": _png_data_url(restored), "shape": list(restored.shape),
                     "restore_seconds": seconds, "total_seconds": total}
@@ -250,6 +253,7 @@ def create_app(*, max_pixels: int = 16_000_000, max_upload_mb: float = 50.0, con
                 from ..psf import to_image
 
                 body["kernel"] = _png_data_url(np.sqrt(to_image(kernel, scale=max(1, 96 // kernel.shape[0]))))
+                body["psf_confidence"], body["note"] = trust
             return JSONResponse(body, headers=timing)
         content, media = _encoded(restored, bit_depth)
         return Response(content, media_type=media, headers=timing)
@@ -343,7 +347,8 @@ def _run_gated(gate: _Gate, job, photo):
         start = time.perf_counter()
         restored = deblurrer.fit_restore(photo) if blind else deblurrer.restore(photo)
         seconds = time.perf_counter() - start
-        return np.asarray(restored, dtype=np.float32), getattr(deblurrer, "psf_", None), seconds
+        trust = (deblurrer.psf_confidence_, deblurrer.trust_note()) if blind else None
+        return np.asarray(restored, dtype=np.float32), getattr(deblurrer, "psf_", None), trust, seconds
 
 
 def _encoded(restored: np.ndarray, bit_depth: int) -> tuple[bytes, str]:
