@@ -84,7 +84,8 @@ def test_blind_table_shows_the_confidence_and_an_untrusted_kernel_keeps_the_inpu
     table = capsys.readouterr().out
     assert code == 0 and "confidence" in table.splitlines()[0]
     assert "unreliable" in table and "the input is returned unchanged" in table
-    np.testing.assert_array_equal(imread(tmp / "kept.png", dtype=np.float64), imread(source, dtype=np.float64))
+    kept, original = (imread(p, dtype=np.float64) for p in (tmp / "kept.png", source))
+    np.testing.assert_array_equal(kept, original)
 
 
 @pytest.mark.parametrize("argv, message", [
