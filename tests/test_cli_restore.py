@@ -86,6 +86,11 @@ def test_blind_table_shows_the_confidence_and_an_untrusted_kernel_keeps_the_inpu
     assert "unreliable" in table and "the input is returned unchanged" in table
     kept, original = (imread(p, dtype=np.float64) for p in (tmp / "kept.png", source))
     np.testing.assert_array_equal(kept, original)
+    with pytest.warns(UserWarning, match="restoring anyway"):
+        assert main(["restore", str(source), "-o", str(tmp / "anyway.png"), "--method", "blind",
+                     "--psf-size", "15", "--fallback", "restore", "--no-progress"]) == 0
+    assert "the photo is restored anyway" in capsys.readouterr().out
+    assert not np.array_equal(imread(tmp / "anyway.png", dtype=np.float64), original)
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -9,7 +9,7 @@ from ..io import IMAGE_SUFFIXES, MAX_PIXELS
 from ._exit import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, UsageError
 
 NETWORK_OPTIONS = ("weights", "device", "precision", "tile", "compile")
-BLIND_OPTIONS = ("psf_size", "prior")
+BLIND_OPTIONS = ("psf_size", "prior", "fallback")
 
 
 def collect_inputs(paths) -> list[Path]:
@@ -239,6 +239,9 @@ def add_parser(commands) -> None:
     p.add_argument("--psf-size", type=int,
                    help="blind: odd side of the kernel to estimate (default: auto, from the image)")
     p.add_argument("--prior", choices=PRIORS, help="blind: image prior")
+    p.add_argument("--fallback", choices=("input", "restore"),
+                   help="blind: what an untrusted kernel estimate gives (default input: the photo is "
+                        "written unchanged and the table says why; restore: deconvolve anyway)")
     p.add_argument("--weights", help="networks: shipped name or .safetensors file (default <method>-small)")
     p.add_argument("--tile", type=int, help="networks: largest tile side, px (0: no tiling; default 1024)")
     p.add_argument("--device", help="networks: cpu, cuda, cuda:1 ...")
