@@ -204,6 +204,11 @@ def trim_to_support(kernel: np.ndarray, margin: int = 2) -> np.ndarray:
 #: refinement that moves further has drifted (benchmarks/blind_large.py: a 75 px shake
 #: refined to 0.60, 6 dB worse; every kept refinement 0.78 or more).
 REFINE_MIN_AGREEMENT = 0.7
+#: The refinement rounds see at most this window (px) of each frame, its centre: they
+#: cost a full-resolution latent and kernel step each (2.4 s on a 1 MP photo with a 75 px
+#: kernel, where they gained nothing on benchmarks/blind_large.py), and the 255 px
+#: captures they help (Levin 2009: +0.4 dB) fit in it whole.
+REFINE_WINDOW = 384
 
 
 def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, iter_per_level, refine_iter,
@@ -220,7 +225,8 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
     then cut to its support (:func:`trim_to_support`): a generous size leaves the kernel
     room for speckle (Levin 2009 development half, size 51: 29.01 dB refined then
     trimmed, 29.25 trimmed then refined). ``refine_iter`` more rounds at the finest scale
-    follow, kept if their kernel agrees with the pyramid's (``REFINE_MIN_AGREEMENT``).
+    follow, on the centre ``REFINE_WINDOW`` of each frame, kept if their kernel agrees with
+    the pyramid's (``REFINE_MIN_AGREEMENT``).
     """
     from ..metrics import kernel_similarity
 
@@ -259,13 +265,20 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
         kernel = trim_to_support(kernel)
     if refine_iter:
         decay = 1.1**iter_per_level  # the weights go on from where the finest level left them
-        refined = rounds.run(greys, kernel, refine_iter, grad_weight / decay, prior_weight / decay, patch,
+        windows = [_centre_window(g, REFINE_WINDOW) for g in greys]
+        refined = rounds.run(windows, kernel, refine_iter, grad_weight / decay, prior_weight / decay, patch,
                              n_levels, first=iter_per_level)
         refined = trim_to_support(refined) if trim else refined
         record["refine_agreement"] = kernel_similarity(kernel, refined)
         if record["refine_agreement"] >= REFINE_MIN_AGREEMENT:
             kernel, record["refined"] = refined, True
     return kernel, record
+
+
+def _centre_window(image: np.ndarray, side: int) -> np.ndarray:
+    """The centre ``side`` x ``side`` window of an image (all of a side that is shorter)."""
+    top, left = max(0, (image.shape[0] - side) // 2), max(0, (image.shape[1] - side) // 2)
+    return image[top : top + side, left : left + side]
 
 
 class _Rounds:
