@@ -66,8 +66,9 @@ def restore_one(deblurrer, source, target, *, method: str, figure=None, overwrit
                  "shape": list(image.shape), "seconds": round(time.perf_counter() - start, 3)}
         if blind:
             entry["psf_confidence"] = round(deblurrer.psf_confidence_, 3)
-            if deblurrer.trust_note() is not None:
-                entry["note"] = deblurrer.trust_note()
+            note = deblurrer.trust_note()
+            if note is not None:
+                entry["note"] = note
         if figure is not None:
             from .io import imwrite
             from .viz import montage

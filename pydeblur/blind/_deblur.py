@@ -74,7 +74,7 @@ def final_restoration(image: np.ndarray, kernel: np.ndarray, final_lam="auto", c
         return hyper_laplacian(image, kernel, lam=final_lam, clip=clip)
     first_lams = final_weights(image, kernel)
     first = hyper_laplacian(image, kernel, lam=first_lams)
-    noise = AUTO_LAM_SCALE / final_weights(image, kernel, 0.0)[0]  # sigma^2 of the first channel
+    noise = AUTO_LAM_SCALE / first_lams[0] - KERNEL_ERROR_SIGMA**2  # sigma^2 of the first channel
     unexplained = max(reblur_residual(image, first, kernel) ** 2 - noise, 0.0)
     lam = 1.0 / (noise / AUTO_LAM_SCALE + unexplained / RESIDUAL_SCALE)
     return hyper_laplacian(image, kernel, lam=first_lams * (lam / first_lams[0]), clip=clip)
