@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from conftest import smooth_image
 from contract import check_deblurrer
+from scipy import ndimage
 
 from pydeblur import psf, sample_image
 from pydeblur.blind import PRIORS, BlindDeblurrer, blind_deconvolve, estimate_psf
@@ -14,6 +15,7 @@ from pydeblur.blind._deblur import (
     final_weights,
     reblur_residual,
 )
+from pydeblur.blind._kernel_update import remove_edge_blur
 from pydeblur.metrics import kernel_similarity, psnr_upto_shift
 from pydeblur.restoration import hyper_laplacian
 from pydeblur.synth import degrade
@@ -58,15 +60,28 @@ def test_colour_uses_the_luminance_kernel_and_restores_every_channel(blurred):
 def test_parameters_change_the_estimate(blurred):
     blurry, _, _ = blurred
     base = estimate_psf(blurry, 15)
-    changes = ({"grad_weight": 2e-2}, {"kernel_reg": 300.0}, {"iter_per_level": 2}, {"prior": "dark_channel"})
+    changes = ({"grad_weight": 2e-2}, {"kernel_reg": 300.0}, {"iter_per_level": 2}, {"prior": "dark_channel"},
+               {"edge_blur": 0.0})
     for change in changes:
         assert not np.allclose(estimate_psf(blurry, 15, **change), base), change
     assert not np.allclose(estimate_psf(blurry, 15, prior="dark_channel", prior_weight=4e-2),
                            estimate_psf(blurry, 15, prior="dark_channel"))
 
 
+def test_removing_edge_blur_recovers_a_thin_kernel():
+    thin = psf.motion(15, 30)
+    soft = ndimage.gaussian_filter(thin, 0.6)
+    sharpened = remove_edge_blur(soft, 0.6)
+    assert sharpened.shape == thin.shape and (sharpened >= 0).all() and sharpened.sum() == pytest.approx(1)
+    assert kernel_similarity(sharpened, thin) > kernel_similarity(soft, thin) + 0.05
+    np.testing.assert_array_equal(remove_edge_blur(soft, 0), soft)
+
+
 def test_bad_arguments(blurred):
     blurry, _, _ = blurred
+    for bad in (-0.1, 5.0):
+        with pytest.raises(ValueError, match="edge_blur"):
+            estimate_psf(blurry, 15, edge_blur=bad)
     with pytest.raises(ValueError, match="odd"):
         estimate_psf(blurry, 14)
     with pytest.raises(ValueError, match="quarter"):

@@ -14,7 +14,7 @@ from ..operators import convolve
 from ..restoration import hyper_laplacian
 from ..restoration._problem import auto_lams
 from ..restoration.hyper_laplacian import AUTO_LAM_SCALE
-from ._estimate import RENAMED, _luminance, estimate_psf, estimate_with_record
+from ._estimate import EDGE_BLUR, RENAMED, _luminance, estimate_psf, estimate_with_record
 
 #: Search interval of ``BlindDeblurrer.fit`` on pairs for ``final_lam``.
 FINAL_LAM_TUNE_RANGE = (10.0, 1e5)
@@ -134,8 +134,9 @@ def _check_guard(min_confidence, fallback):
 @renamed_parameters(**RENAMED)
 def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = 4e-3,
                      prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
-                     kernel_reg: float = 30.0, final_lam="auto", clip: bool = False,
-                     min_confidence: float = MIN_CONFIDENCE, fallback: str = "input", callback=None):
+                     kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, final_lam="auto",
+                     clip: bool = False, min_confidence: float = MIN_CONFIDENCE, fallback: str = "input",
+                     callback=None):
     """Deblur a photo whose blur kernel is unknown.
 
     The kernel is estimated by :func:`estimate_psf` (coarse to fine, on the luminance);
@@ -150,7 +151,7 @@ def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: 
         Odd side of the kernel to estimate (a little larger than the blur), or 'auto'
         (the default): a generous size from the image, the result trimmed to its support
         (see :func:`estimate_psf`).
-    prior, grad_weight, prior_weight, iter_per_level, refine_iter, kernel_reg, callback
+    prior, grad_weight, prior_weight, iter_per_level, refine_iter, kernel_reg, edge_blur, callback
         Passed to :func:`estimate_psf` (``lam``, ``lam_prior``, ``n_iter`` and ``gamma``
         are the deprecated names of the four weights and counts).
     final_lam : 'auto' or float
@@ -189,7 +190,8 @@ def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: 
     min_confidence = _check_guard(min_confidence, fallback)
     kernel, record = estimate_with_record(image, psf_size, prior=prior, grad_weight=grad_weight,
                                           prior_weight=prior_weight, iter_per_level=iter_per_level,
-                                          refine_iter=refine_iter, kernel_reg=kernel_reg, callback=callback)
+                                          refine_iter=refine_iter, kernel_reg=kernel_reg, edge_blur=edge_blur,
+                                          callback=callback)
     reason = _distrust_reason(record, psf_confidence(record), min_confidence)
     restored = _guarded_restoration(image, kernel, reason, final_lam=final_lam, clip=clip, fallback=fallback)
     return restored, kernel
@@ -228,7 +230,7 @@ class BlindDeblurrer(BaseDeblurrer):
     @renamed_parameters(positional=("prior", "psf_size"), **RENAMED)
     def __init__(self, *, prior: str = "l0", psf_size="auto", grad_weight: float = 4e-3,
                  prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
-                 kernel_reg: float = 30.0, final_lam="auto", clip: bool = False,
+                 kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, final_lam="auto", clip: bool = False,
                  min_confidence: float = MIN_CONFIDENCE, fallback: str = "input",
                  tune_range=FINAL_LAM_TUNE_RANGE):
         store_params(self, locals())
@@ -237,7 +239,7 @@ class BlindDeblurrer(BaseDeblurrer):
     def _estimation_params(self) -> dict:
         return {"prior": self.prior, "grad_weight": self.grad_weight, "prior_weight": self.prior_weight,
                 "iter_per_level": self.iter_per_level, "refine_iter": self.refine_iter,
-                "kernel_reg": self.kernel_reg}
+                "kernel_reg": self.kernel_reg, "edge_blur": self.edge_blur}
 
     def _final_lam(self):
         fitted = getattr(self, "final_lam_", None)

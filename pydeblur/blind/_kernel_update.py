@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.fft
 from scipy import ndimage
@@ -95,6 +97,32 @@ def estimate_kernel(observations, size: int, *, gamma: float, n_cg: int = 20) ->
         direction = residual + (new_energy / energy) * direction
         energy = new_energy
     return clean_kernel(kernel)
+
+
+def remove_edge_blur(kernel: np.ndarray, sigma: float, *, n_iter: int = 30) -> np.ndarray:
+    """The kernel deconvolved by a Gaussian of ``sigma`` px (Richardson-Lucy), then cleaned.
+
+    A kernel estimated against an L0 latent image, whose edges are ideal steps, also
+    takes in the softness that the camera's optics, sensor and demosaicing give every
+    edge of the photo: it comes out as the shake convolved with that blur. Removing a
+    Gaussian of about half a pixel recovers the thinner strokes of the shake. Richardson-Lucy
+    keeps the kernel non-negative, and ``n_iter`` bounds how far it sharpens.
+    """
+    if sigma == 0:
+        return kernel
+    radius = max(1, math.ceil(3 * sigma))
+    taps = np.exp(-np.arange(-radius, radius + 1) ** 2 / (2 * sigma**2))
+    taps /= taps.sum()
+
+    def blur(image):
+        return ndimage.convolve1d(ndimage.convolve1d(image, taps, axis=0, mode="constant"), taps, axis=1,
+                                  mode="constant")
+
+    observed = np.pad(kernel, radius)
+    estimate = observed + 1e-12
+    for _ in range(n_iter):  # the taps are symmetric: the blur is its own adjoint
+        estimate *= blur(observed / np.maximum(blur(estimate), 1e-12))
+    return clean_kernel(estimate[radius:-radius, radius:-radius], threshold=0.02)
 
 
 def clean_kernel(kernel: np.ndarray, *, threshold: float = 0.05, min_mass: float = 0.1) -> np.ndarray:
