@@ -100,13 +100,65 @@ def best_shift(image, reference, *, max_shift: int = 10, border: int = 15) -> tu
     return best
 
 
+def _window(image, border, shift_y, shift_x):
+    """``image`` seen from ``border`` px in, moved by a possibly fractional shift (bilinear)."""
+    h, w = image.shape[:2]
+    base_y, base_x = int(np.floor(shift_y)), int(np.floor(shift_x))
+    frac_y, frac_x = shift_y - base_y, shift_x - base_x
+
+    def at(dy, dx):
+        return image[border + dy : h - border + dy, border + dx : w - border + dx]
+
+    top = (1 - frac_x) * at(base_y, base_x) + (frac_x * at(base_y, base_x + 1) if frac_x else 0)
+    if not frac_y:
+        return top
+    bottom = (1 - frac_x) * at(base_y + 1, base_x) + (frac_x * at(base_y + 1, base_x + 1) if frac_x else 0)
+    return (1 - frac_y) * top + frac_y * bottom
+
+
+def aligned_windows(image, reference, *, max_shift: int = 10, border: int = 15, step: float = 1.0):
+    """The windows of ``image`` and ``reference`` that shift-tolerant measures compare.
+
+    The best integer shift within ``max_shift`` (:func:`best_shift`); with ``step`` below 1,
+    then the best fractional shift within 1 px of it on a grid of ``step`` px, the image
+    resampled bilinearly. Published blind-deblurring figures on the Levin 2009 captures
+    search 0.25 px steps (Levin et al.'s ``comp_upto_shift``, SelfDeblur's
+    ``statistic_levin.m``): a blind estimate places the image only up to a fraction of a
+    pixel, and a half-pixel offset alone costs a sharp 255x255 restoration 2-4 dB.
+
+    Returns
+    -------
+    moved, target : numpy.ndarray
+        float64 windows of the same shape, ``border`` px in from the reference's edges.
+    """
+    step = check_number(step, name="step", low=0, high=1, low_inclusive=False)
+    dy, dx = best_shift(image, reference, max_shift=max_shift, border=border)
+    image, reference = _check_pair(image, reference)
+    h, w = reference.shape[:2]
+    target = reference[border : h - border, border : w - border]
+    if step == 1:
+        return _window(image, border, dy, dx), target
+    if border <= max_shift:
+        raise ValueError(f"a fractional step needs border ({border}) above max_shift ({max_shift}): "
+                         "the resampled window reaches one pixel further.")
+    fractions = np.arange(-1 + step, 1 - step / 2, step)
+    best, best_mse = (dy, dx), np.inf
+    for fy in fractions:
+        for fx in fractions:
+            candidate = (dy + fy, dx + fx)
+            mse = float(np.mean((_window(image, border, *candidate) - target) ** 2))
+            if mse < best_mse:
+                best, best_mse = candidate, mse
+    return _window(image, border, *best), target
+
+
 def psnr_upto_shift(image, reference, *, max_shift: int = 10, border: int = 15,
-                    data_range: float = 1.0) -> float:
-    """PSNR after the best integer alignment, with a border crop (blind-deblurring protocol).
+                    data_range: float = 1.0, step: float = 1.0) -> float:
+    """PSNR after the best alignment, with a border crop (blind-deblurring protocol).
 
     A blind method recovers the image only up to a translation (the kernel's centre
-    is ambiguous), so restored and reference images are aligned by the best integer
-    shift within ``max_shift`` pixels and compared away from a ``border``.
+    is ambiguous), so restored and reference images are aligned by the best shift
+    within ``max_shift`` pixels and compared away from a ``border``.
 
     Parameters
     ----------
@@ -118,24 +170,21 @@ def psnr_upto_shift(image, reference, *, max_shift: int = 10, border: int = 15,
         Pixels ignored along every edge.
     data_range : float
         Peak value of the signal.
+    step : float
+        Resolution of the shift search in px: 1 (integer shifts), or a fraction such as
+        0.25, the published protocol of the Levin 2009 captures (see
+        :func:`aligned_windows`).
     """
-    dy, dx = best_shift(image, reference, max_shift=max_shift, border=border)
     data_range = check_number(data_range, name="data_range", low=0, low_inclusive=False)
-    image, reference = _check_pair(image, reference)
-    h, w = reference.shape[:2]
-    moved = image[border + dy : h - border + dy, border + dx : w - border + dx]
-    target = reference[border : h - border, border : w - border]
+    moved, target = aligned_windows(image, reference, max_shift=max_shift, border=border, step=step)
     return _psnr_from_mse(float(np.mean((moved - target) ** 2)), data_range)
 
 
 def ssim_upto_shift(image, reference, *, max_shift: int = 10, border: int = 15,
-                    data_range: float = 1.0) -> float:
-    """SSIM at the integer alignment that :func:`psnr_upto_shift` uses, away from a ``border``."""
-    dy, dx = best_shift(image, reference, max_shift=max_shift, border=border)
-    image, reference = _check_pair(image, reference)
-    h, w = reference.shape[:2]
-    return ssim(image[border + dy : h - border + dy, border + dx : w - border + dx],
-                reference[border : h - border, border : w - border], data_range=data_range)
+                    data_range: float = 1.0, step: float = 1.0) -> float:
+    """SSIM at the alignment that :func:`psnr_upto_shift` uses, away from a ``border``."""
+    moved, target = aligned_windows(image, reference, max_shift=max_shift, border=border, step=step)
+    return ssim(moved, target, data_range=data_range)
 
 
 def kernel_similarity(estimate, truth) -> float:

@@ -52,3 +52,18 @@ def test_ssim_upto_shift_undoes_a_translation():
     moved = np.roll(ref, (3, -2), axis=(0, 1))
     assert ssim(moved, ref) < 0.2
     assert ssim_upto_shift(moved, ref) == pytest.approx(1.0)
+
+
+def test_a_fractional_step_finds_a_sub_pixel_translation():
+    base = np.random.default_rng(0).random((80, 90))
+    ref = 0.75 * base + 0.25 * np.roll(base, -1, axis=1)  # base a quarter pixel to the right
+    moved = np.roll(base, (3, -2), axis=(0, 1))
+    assert psnr_upto_shift(moved, ref, step=0.25) == np.inf  # found at (3, -1.75), as bilinear as ref
+    assert psnr_upto_shift(moved, ref) < 25
+    assert ssim_upto_shift(moved, ref, step=0.25) > ssim_upto_shift(moved, ref)
+    assert psnr_upto_shift(ref, ref, step=0.25) == np.inf  # no shift needed: none is made
+    for bad in (0, 1.5, -0.25):
+        with pytest.raises(ValueError, match="step"):
+            psnr_upto_shift(moved, ref, step=bad)
+    with pytest.raises(ValueError, match="border"):
+        psnr_upto_shift(moved, ref, max_shift=10, border=10, step=0.25)
