@@ -5,7 +5,8 @@
 * BSDS500 *val* crops (not used to train the denoiser) blurred by the 8 measured
   Levin kernels, 'valid' blur, 1 % Gaussian noise.
 
-PSNR after the best integer shift within 10 px, 15 px border. Every method runs with
+PSNR after the best shift within 10 px on a 0.25 px grid (the protocol of the published
+figures on the Levin captures: EPLL 34.75, FDN 35.09), 15 px border. Every method runs with
 its defaults ('auto' weights / noise level); hyper-Laplacian is also shown at its best
 fixed weight on each set (an oracle choice, for reference).
 
@@ -38,6 +39,11 @@ LEVIN = Path(option("--levin", SHARED / "levin09_dev/mat"))
 BSDS = Path(option("--bsds", SHARED / "bsds500"))
 DENOISER = option("--denoiser", "denoiser")
 HL_LAMS = (1000, 3000, 10000, 30000)
+STEP = 0.25
+
+
+def score(restored, sharp):
+    return psnr_upto_shift(restored, sharp, step=STEP)
 
 
 def synthetic(levin_cases, n=8):
@@ -59,15 +65,15 @@ def evaluate(cases, kernels):
     seconds = []
     for case, kernel in zip(cases, kernels, strict=True):
         y, x = case["blurry"], case["sharp"]
-        scores["blurry input"].append(psnr_upto_shift(y, x))
-        scores["hyper_laplacian (auto)"].append(psnr_upto_shift(hyper_laplacian(y, kernel), x))
+        scores["blurry input"].append(score(y, x))
+        scores["hyper_laplacian (auto)"].append(score(hyper_laplacian(y, kernel), x))
         for lam in HL_LAMS:
             restored = hyper_laplacian(y, kernel, lam=lam)
-            scores[f"hyper_laplacian lam={lam}"].append(psnr_upto_shift(restored, x))
+            scores[f"hyper_laplacian lam={lam}"].append(score(restored, x))
         start = time.perf_counter()
         restored = plug_and_play(y, kernel, denoiser=DENOISER)
         seconds.append(time.perf_counter() - start)
-        scores["plug_and_play (auto)"].append(psnr_upto_shift(restored, x))
+        scores["plug_and_play (auto)"].append(score(restored, x))
         print({k: round(v[-1], 2) for k, v in scores.items()}, flush=True)
     return {k: float(np.mean(v)) for k, v in scores.items()}, float(np.mean(seconds))
 
