@@ -56,6 +56,18 @@ def _run(model, batch, *, multiple: int, device, precision, channels_last):
     return out.float()[..., :h, :w].cpu()
 
 
+def _window_batch(image, rows, cols):
+    """A window of a checked (H, W) or (H, W, 3) image as a (1, 3, h, w) float32 tensor.
+
+    Only the window is copied (and a grey one repeated to three channels), so tiled
+    inference never holds a second copy of the whole image.
+    """
+    window = image[rows, cols]
+    window = window[None] if window.ndim == 2 else window.transpose(2, 0, 1)
+    window = np.ascontiguousarray(np.broadcast_to(window, (3, *window.shape[1:])), dtype=np.float32)
+    return torch.from_numpy(window)[None]
+
+
 def restore_image(model, image, *, multiple: int, device, precision: str, tile, overlap: int,
                   batch_size: int = 1, channels_last: bool = True) -> np.ndarray:
     """Restore one (H, W) or (H, W, 3) float image with ``model`` (finest output first).
@@ -70,15 +82,14 @@ def restore_image(model, image, *, multiple: int, device, precision: str, tile, 
     if image.ndim == 3 and image.shape[2] != 3:
         raise ValueError(f"networks take grey or RGB images; got {image.shape[2]} channels. "
                          "Drop alpha with pydeblur.imread(path, alpha='drop').")
-    rgb = image if image.ndim == 3 else np.repeat(image[:, :, None], 3, axis=2)
-    h, w = rgb.shape[:2]
+    h, w = image.shape[:2]
     if tile is not None and (tile < 2 * overlap or overlap < 0):
         raise ValueError(f"tile ({tile}) must be at least twice the overlap ({overlap}) and overlap >= 0.")
-    tensor = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1), dtype=np.float32))[None]
     model.eval()
     with torch.inference_mode():
         if tile is None or (h <= tile and w <= tile):
-            out = _run(model, tensor, multiple=multiple, device=device, precision=precision,
+            whole = _window_batch(image, slice(None), slice(None))
+            out = _run(model, whole, multiple=multiple, device=device, precision=precision,
                        channels_last=channels_last)[0].numpy()
         else:
             out = np.zeros((3, h, w), dtype=np.float32)
@@ -88,7 +99,8 @@ def restore_image(model, image, *, multiple: int, device, precision: str, tile, 
             boxes = [(top, left) for top in tops for left in lefts]
             for i in range(0, len(boxes), batch_size):
                 group = boxes[i : i + batch_size]
-                batch = torch.cat([tensor[..., t : t + th, x : x + tw] for t, x in group])
+                batch = torch.cat([_window_batch(image, slice(t, t + th), slice(x, x + tw))
+                                   for t, x in group])
                 results = _run(model, batch, multiple=multiple, device=device, precision=precision,
                                channels_last=channels_last).numpy()
                 for (t, x), result in zip(group, results, strict=True):
