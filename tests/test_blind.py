@@ -15,8 +15,10 @@ from pydeblur.blind._deblur import (
     final_weights,
     reblur_residual,
 )
-from pydeblur.blind._kernel_update import remove_edge_blur
+from pydeblur.blind._kernel_update import _gradients as gradients
+from pydeblur.blind._kernel_update import estimate_kernel, remove_edge_blur
 from pydeblur.metrics import kernel_similarity, psnr_upto_shift
+from pydeblur.operators import convolve
 from pydeblur.restoration import hyper_laplacian
 from pydeblur.synth import degrade
 
@@ -66,6 +68,16 @@ def test_parameters_change_the_estimate(blurred):
         assert not np.allclose(estimate_psf(blurry, 15, **change), base), change
     assert not np.allclose(estimate_psf(blurry, 15, prior="dark_channel", prior_weight=4e-2),
                            estimate_psf(blurry, 15, prior="dark_channel"))
+
+
+def test_the_kernel_step_solves_its_least_squares_problem():
+    sharp = sample_image("camera", dtype=np.float64)[100:260, 100:260]
+    truth = psf.trajectory(9, rng=3)
+    blurry = convolve(sharp, truth, boundary="periodic")  # the kernel step's own (periodic) model
+    estimate = estimate_kernel([(gradients(sharp), blurry)], 9, gamma=1e-6)
+    assert estimate.shape == (9, 9) and estimate.sum() == pytest.approx(1)
+    assert kernel_similarity(estimate, truth) > 0.999
+    np.testing.assert_allclose(estimate, truth, atol=0.005)  # only the pruned faint taps differ
 
 
 def test_removing_edge_blur_recovers_a_thin_kernel():

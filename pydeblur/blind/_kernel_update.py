@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import scipy.fft
+import scipy.signal
 from scipy import ndimage
 
 from ..operators import BlurOperator
@@ -49,15 +50,19 @@ def estimate_kernel(observations, size: int, *, gamma: float, n_cg: int = 20) ->
     The frames' normal equations add up.
 
     The normal equations are solved by ``n_cg`` conjugate-gradient steps from a flat
-    kernel, with the kernel confined to its support (the convolutions are FFTs on the
-    periodic image grid). Solving over the whole grid and cutting afterwards leaks the
-    solution's energy outside the support and leaves a diffuse, speckled kernel.
+    kernel, with the kernel confined to its support. Their matrix is a convolution with
+    the latent gradients' autocorrelation, of which only the lags within the kernel's
+    size matter: it is taken once from the image-sized spectra and then applied at the
+    kernel's scale, so a CG step costs a (3 size)^2 FFT, not an image-sized one.
+    Solving over the whole grid and cutting afterwards leaks the solution's energy
+    outside the support and leaves a diffuse, speckled kernel.
     The result is cleaned: negative values and values below 5 % of the peak are
     removed, connected components holding little mass are dropped, and the kernel is
     normalised to sum 1 and re-centred on its centroid.
     """
     half = size // 2
-    systems = []  # (shape, gram, correlation) of every frame
+    autocorrelation = np.zeros((2 * size - 1, 2 * size - 1))  # lags -(size-1) .. size-1
+    rhs = np.zeros((size, size))
     for latent_gradients, blurry in observations:
         shape = blurry.shape
         gram = np.zeros((shape[0], shape[1] // 2 + 1), dtype=np.float64)
@@ -66,22 +71,12 @@ def estimate_kernel(observations, size: int, *, gamma: float, n_cg: int = 20) ->
             by_latent = BlurOperator.from_otf(scipy.fft.rfft2(latent), shape, workers=1)  # k -> grad(x) * k
             correlation += by_latent.data_term(observed)
             gram += by_latent.gram
-        systems.append((shape, gram, correlation))
-
-    def to_support(spectrum, shape):
-        full = scipy.fft.irfft2(spectrum, s=shape)
-        return np.roll(full, (half, half), axis=(0, 1))[:size, :size]
+        autocorrelation += _centred_lags(scipy.fft.irfft2(gram, s=shape), size - 1)
+        rhs += _centred_lags(scipy.fft.irfft2(correlation, s=shape), half)
 
     def normal_operator(kernel):
-        total = gamma * kernel
-        for shape, gram, _ in systems:
-            grid = np.zeros(shape)
-            grid[:size, :size] = kernel
-            grid = np.roll(grid, (-half, -half), axis=(0, 1))
-            total = total + to_support(gram * scipy.fft.rfft2(grid), shape)
-        return total
+        return gamma * kernel + scipy.signal.fftconvolve(kernel, autocorrelation, mode="same")
 
-    rhs = sum(to_support(correlation, shape) for shape, _, correlation in systems)
     kernel = np.full((size, size), 1.0 / size**2)
     residual = rhs - normal_operator(kernel)
     direction = residual.copy()
@@ -123,6 +118,11 @@ def remove_edge_blur(kernel: np.ndarray, sigma: float, *, n_iter: int = 30) -> n
     for _ in range(n_iter):  # the taps are symmetric: the blur is its own adjoint
         estimate *= blur(observed / np.maximum(blur(estimate), 1e-12))
     return clean_kernel(estimate[radius:-radius, radius:-radius], threshold=0.02)
+
+
+def _centred_lags(periodic: np.ndarray, reach: int) -> np.ndarray:
+    """The ``(2 reach + 1)^2`` values of a periodic array around index (0, 0), lag 0 at the centre."""
+    return np.roll(periodic, (reach, reach), axis=(0, 1))[: 2 * reach + 1, : 2 * reach + 1]
 
 
 def clean_kernel(kernel: np.ndarray, *, threshold: float = 0.05, min_mass: float = 0.1) -> np.ndarray:
