@@ -11,7 +11,8 @@ on the Levin captures are measured, 15 px border; and with integer shifts only),
 the error ratio (MSE with the estimated kernel over MSE of the same hyper-Laplacian
 step with the true kernel; mean, and share of cases <= 3), kernel similarity and
 seconds per image (estimation + restoration). The "defaults" row is what a new user
-gets, ``BlindDeblurrer().fit_restore(y)``, with no knowledge of the kernel's size.
+gets, ``BlindDeblurrer().fit_restore(y)``, with no knowledge of the kernel's size; the
+"fusion" row is the same with ``final_step="fusion"`` (the learned final step).
 ``--large`` also times a 1-megapixel colour photo with a 75 px kernel. Results go to
 ``results/blind.md`` (synthetic) or ``results/blind_levin.md`` (``--levin``).
 
@@ -63,8 +64,9 @@ def evaluate(cases, prior):
     rows = []
     for case in cases:
         start = time.perf_counter()
-        if prior == "defaults":
-            deblurrer = BlindDeblurrer(clip=True)
+        if prior in ("defaults", "fusion"):
+            step = "fusion" if prior == "fusion" else "hyper_laplacian"
+            deblurrer = BlindDeblurrer(clip=True, final_step=step)
             restored = deblurrer.fit_restore(case["blurry"])
             kernel = deblurrer.psf_
         else:
@@ -96,7 +98,7 @@ def main():
     header = ("prior", "PSNR (dB)", "PSNR, integer shifts", "SSIM", "error ratio", "ratio <= 3",
               "kernel similarity", "s / image")
     table = []
-    for prior in ("defaults", *PRIORS):
+    for prior in ("defaults", "fusion", *PRIORS):
         r = evaluate(cases, prior)
         true_psnr, true_integer = r[:, 5].mean(), r[:, 7].mean()
         table.append((prior, f"{r[:, 0].mean():.2f}", f"{r[:, 6].mean():.2f}", f"{r[:, 1].mean():.3f}",

@@ -69,3 +69,27 @@ def test_shipped_learned_prior_finds_the_kernel():
     truth = psf.motion(11, 30)
     blurry, _, _ = degrade(x, psf=truth, noise_sigma=0.005, rng=0)
     assert kernel_similarity(estimate_psf(blurry, 15, prior="learned"), truth) > 0.85
+
+
+def test_the_fusion_final_step_is_the_mean_of_both_restorations():
+    from pydeblur.blind import BlindDeblurrer, blind_deconvolve
+    from pydeblur.blind._deblur import final_restoration
+    from pydeblur.metrics import psnr_upto_shift
+    from pydeblur.restoration import plug_and_play
+    from pydeblur.synth import degrade
+
+    sharp_full = sample_image("camera", dtype=np.float64)[100:292, 150:342]
+    kernel = psf.motion(11, 30)
+    blurry, sharp, _ = degrade(sharp_full, psf=kernel, noise_sigma=0.005, rng=0)
+    classical = final_restoration(blurry, kernel)
+    fused = final_restoration(blurry, kernel, final_step="fusion")
+    np.testing.assert_allclose(fused, (classical + plug_and_play(blurry, kernel)) / 2, atol=1e-6)
+    assert psnr_upto_shift(fused, sharp) > psnr_upto_shift(blurry, sharp) + 2
+    restored, estimated = blind_deconvolve(blurry, 15, final_step="fusion", clip=True)
+    expected = np.clip(final_restoration(blurry, estimated, final_step="fusion"), 0, 1)
+    np.testing.assert_allclose(restored, expected, atol=1e-6)
+    assert BlindDeblurrer(final_step="fusion").get_params()["final_step"] == "fusion"
+    with pytest.raises(ValueError, match="final_step"):
+        BlindDeblurrer(final_step="pnp")
+    with pytest.raises(ValueError, match="final_step"):
+        blind_deconvolve(blurry, 15, final_step="wiener")

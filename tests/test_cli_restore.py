@@ -93,6 +93,17 @@ def test_blind_table_shows_the_confidence_and_an_untrusted_kernel_keeps_the_inpu
     assert not np.array_equal(imread(tmp / "anyway.png", dtype=np.float64), original)
 
 
+def test_blind_final_step_option_reaches_the_deblurrer(folder):
+    pytest.importorskip("torch")
+    tmp, _ = folder
+    outputs = {}
+    for step in ("hyper_laplacian", "fusion"):
+        assert main(["restore", str(tmp / "in" / "a.png"), "-o", str(tmp / f"{step}.png"),
+                     "--method", "blind", "--psf-size", "9", "--final-step", step, "--no-progress"]) == 0
+        outputs[step] = imread(tmp / f"{step}.png", dtype=np.float64)
+    assert not np.allclose(outputs["hyper_laplacian"], outputs["fusion"])
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--method", "wiener"], "needs the PSF"),
     (["--method", "blind", "--psf", "motion:length=9"], "takes no PSF"),
@@ -101,6 +112,7 @@ def test_blind_table_shows_the_confidence_and_an_untrusted_kernel_keeps_the_inpu
     (["--method", "wiener", "--psf", "motion:size=9"], "length"),
     (["--method", "wiener", "--psf", "spiral:turns=3"], "neither a file nor a spec"),
     (["--method", "hyper-laplacian", "--psf", "motion:length=9", "--prior", "l0"], "--prior"),
+    (["--method", "wiener", "--psf", "motion:length=9", "--final-step", "fusion"], "--final-step"),
 ])
 def test_bad_options_fail_with_a_clear_message(folder, capsys, argv, message):
     tmp, _ = folder
