@@ -8,7 +8,9 @@
 PSNR after the best shift within 10 px on a 0.25 px grid (the protocol of the published
 figures on the Levin captures: EPLL 34.75, FDN 35.09), 15 px border. Every method runs with
 its defaults ('auto' weights / noise level); hyper-Laplacian is also shown at its best
-fixed weight on each set (an oracle choice, for reference).
+fixed weight on each set (an oracle choice, for reference), and the blind route's two
+final steps (its two-pass hyper-Laplacian, and that averaged with plug-and-play:
+``final_step="fusion"``, computed here from the same plug-and-play result).
 
     python benchmarks/pnp.py [--levin DIR] [--bsds DIR] [--denoiser NAME_OR_PATH]
 """
@@ -21,6 +23,7 @@ import numpy as np
 from _common import markdown_table, report
 
 from pydeblur.blind import BlindDeblurrer
+from pydeblur.blind._deblur import final_restoration
 from pydeblur.datasets import load_levin
 from pydeblur.io import imread, list_images
 from pydeblur.metrics import psnr_upto_shift
@@ -60,7 +63,8 @@ def synthetic(levin_cases, n=8):
 
 
 def evaluate(cases, kernels):
-    scores = {"blurry input": [], "hyper_laplacian (auto)": [], "plug_and_play (auto)": []}
+    scores = {"blurry input": [], "hyper_laplacian (auto)": [], "plug_and_play (auto)": [],
+              "blind final step: hyper-Laplacian, two passes": [], "blind final step: fusion": []}
     scores.update({f"hyper_laplacian lam={lam}": [] for lam in HL_LAMS})
     seconds = []
     for case, kernel in zip(cases, kernels, strict=True):
@@ -74,6 +78,9 @@ def evaluate(cases, kernels):
         restored = plug_and_play(y, kernel, denoiser=DENOISER)
         seconds.append(time.perf_counter() - start)
         scores["plug_and_play (auto)"].append(score(restored, x))
+        classical = final_restoration(y, kernel)
+        scores["blind final step: hyper-Laplacian, two passes"].append(score(classical, x))
+        scores["blind final step: fusion"].append(score((classical + restored) / 2, x))
         print({k: round(v[-1], 2) for k, v in scores.items()}, flush=True)
     return {k: float(np.mean(v)) for k, v in scores.items()}, float(np.mean(seconds))
 
