@@ -252,8 +252,9 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
     refine_iter = check_number(refine_iter, name="refine_iter", low=0, integer=True)
     kernel_reg = check_number(kernel_reg, name="kernel_reg", low=0)
     edge_blur = check_number(edge_blur, name="edge_blur", low=0, high=MAX_EDGE_BLUR)
-    # float32: FFTs twice as fast, the same kernels (Levin 2009 development half: 31.92 vs 31.93 dB)
-    greys = [_luminance(frame).astype(np.float32) for frame in frames]
+    # float64: float32 FFTs are twice as fast and gave the same on the Levin development half
+    # (31.92 vs 31.93 dB), but 0.25 dB less for l0_text on benchmarks/blind.py's synthetic crops
+    greys = [_luminance(frame) for frame in frames]
     n_levels = max(1, math.ceil(math.log(psf_size / 3) / math.log(math.sqrt(2))) + 1)
     rounds = _Rounds(prior, _learned_gradient(prior, classifier), kernel_reg, callback, n_levels)
     kernel = np.zeros((3, 3))
