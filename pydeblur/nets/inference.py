@@ -64,7 +64,7 @@ def _window_batch(image, rows, cols):
     """
     window = image[rows, cols]
     window = window[None] if window.ndim == 2 else window.transpose(2, 0, 1)
-    window = np.ascontiguousarray(np.broadcast_to(window, (3, *window.shape[1:])), dtype=np.float32)
+    window = np.array(np.broadcast_to(window, (3, *window.shape[1:])), dtype=np.float32, order="C")  # a copy
     return torch.from_numpy(window)[None]
 
 
