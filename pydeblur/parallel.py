@@ -66,6 +66,7 @@ def restore_one(deblurrer, source, target, *, method: str, figure=None, overwrit
                  "shape": list(image.shape), "seconds": round(time.perf_counter() - start, 3)}
         if blind:
             entry["psf_confidence"] = round(deblurrer.psf_confidence_, 3)
+            entry["final_step"] = deblurrer.final_step_
             note = deblurrer.trust_note()
             if note is not None:
                 entry["note"] = note

@@ -1,5 +1,7 @@
 """Blind deconvolution: kernel estimation, the function form and BlindDeblurrer."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 from conftest import smooth_image
@@ -120,7 +122,8 @@ def test_fit_keeps_the_kernel_and_restore_uses_it(blurred):
     other = np.ascontiguousarray(blurry[::-1])  # another photo (the same scene upside down)
     deblurrer = BlindDeblurrer(psf_size=15).fit(blurry)
     kernel = deblurrer.psf_.astype(other.dtype)
-    np.testing.assert_array_equal(deblurrer.restore(other), final_restoration(other, kernel))
+    expected = final_restoration(other, kernel, final_step=deblurrer.final_step_)
+    np.testing.assert_array_equal(deblurrer.restore(other), expected)
     assert kernel_similarity(deblurrer.psf_, truth) > 0.85
 
 
@@ -198,7 +201,7 @@ def test_the_final_step_treats_kernel_error_as_noise(blurred):
     without = final_weights(blurry, truth, kernel_error_sigma=0.0)
     sigma = np.sqrt(0.25 / without)  # hyper-Laplacian's own rule: lam = 0.25 / sigma^2
     np.testing.assert_allclose(with_margin, 0.25 / (sigma**2 + KERNEL_ERROR_SIGMA**2))
-    restored, kernel = blind_deconvolve(blurry, 15)
+    restored, kernel = blind_deconvolve(blurry, 15, final_step="hyper_laplacian")
     np.testing.assert_array_equal(restored, final_restoration(blurry, kernel))
 
 
@@ -244,7 +247,7 @@ def test_an_untrusted_estimate_keeps_the_input_and_says_why():
     assert restored is not noisy
     with pytest.warns(UserWarning, match="restoring anyway"):
         anyway = BlindDeblurrer(psf_size=15, fallback="restore").fit_restore(noisy)
-    np.testing.assert_array_equal(anyway, final_restoration(noisy, deblurrer.psf_))
+    np.testing.assert_array_equal(anyway, final_restoration(noisy, deblurrer.psf_, final_step="auto"))
     with pytest.warns(UserWarning, match="returning the input unchanged"):
         same, kernel = blind_deconvolve(noisy, 15)
     np.testing.assert_array_equal(same, noisy)
@@ -267,3 +270,17 @@ def test_the_guard_options_are_checked():
         BlindDeblurrer(min_confidence=1.5)
     with pytest.raises(ValueError, match="fallback"):
         blind_deconvolve(np.random.default_rng(0).random((64, 64)), 9, fallback="sharpen")
+
+
+def test_the_auto_final_step_is_the_learned_fusion_only_when_torch_is_installed(monkeypatch):
+    from pydeblur.blind._deblur import resolve_final_step
+
+    assert BlindDeblurrer().final_step == "auto"
+    assert resolve_final_step("hyper_laplacian") == "hyper_laplacian"
+    assert resolve_final_step("fusion") == "fusion"
+    with pytest.raises(ValueError, match="final_step"):
+        resolve_final_step("pnp")
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *args: None if name == "torch" else real_find_spec(name, *args))
+    assert resolve_final_step("auto") == "hyper_laplacian"

@@ -89,6 +89,10 @@ def test_the_fusion_final_step_is_the_mean_of_both_restorations():
     expected = np.clip(final_restoration(blurry, estimated, final_step="fusion"), 0, 1)
     np.testing.assert_allclose(restored, expected, atol=1e-6)
     assert BlindDeblurrer(final_step="fusion").get_params()["final_step"] == "fusion"
+    by_default = BlindDeblurrer(psf_size=15, clip=True).fit(blurry)  # torch is installed: 'auto' is fusion
+    assert by_default.final_step_ == "fusion"
+    np.testing.assert_allclose(by_default.restore(blurry), np.clip(
+        final_restoration(blurry, by_default.psf_, final_step="fusion"), 0, 1), atol=1e-6)
     with pytest.raises(ValueError, match="final_step"):
         BlindDeblurrer(final_step="pnp")
     with pytest.raises(ValueError, match="final_step"):

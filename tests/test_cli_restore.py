@@ -70,6 +70,10 @@ def test_json_report_and_partial_failure_exit_code(folder, capsys):
     assert status == {"a.png": "ok", "b.png": "ok", "broken.png": "failed"}
     confidences = [r["psf_confidence"] for r in report["results"] if r["status"] == "ok"]
     assert len(confidences) == 2 and all(0 <= c <= 1 for c in confidences)
+    from pydeblur.blind._deblur import resolve_final_step
+
+    steps = {r["final_step"] for r in report["results"] if r["status"] == "ok"}
+    assert steps == {resolve_final_step("auto")}
 
 
 def test_blind_table_shows_the_confidence_and_an_untrusted_kernel_keeps_the_input(folder, capsys):

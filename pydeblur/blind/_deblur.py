@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import warnings
 
 import numpy as np
@@ -57,6 +58,15 @@ def reblur_residual(image: np.ndarray, restored: np.ndarray, kernel: np.ndarray)
     return float(np.sqrt(np.mean(np.square(inside if inside.size else residual))))
 
 
+def resolve_final_step(final_step: str) -> str:
+    """The final step ``final_step`` names: 'auto' is 'fusion' (the learned prior) when the
+    torch extra is installed and 'hyper_laplacian' (the best classical step) otherwise."""
+    check_choice(final_step, FINAL_STEPS, name="final_step")
+    if final_step != "auto":
+        return final_step
+    return "fusion" if importlib.util.find_spec("torch") is not None else "hyper_laplacian"
+
+
 def final_restoration(image: np.ndarray, kernel: np.ndarray, final_lam="auto", clip: bool = False,
                       final_step: str = "hyper_laplacian"):
     """The blind route's non-blind step: hyper-Laplacian with ``kernel``, or its fusion with
@@ -80,9 +90,8 @@ def final_restoration(image: np.ndarray, kernel: np.ndarray, final_lam="auto", c
     kernels: hyper-Laplacian 32.11 dB, plug-and-play 32.23, mean 32.34; synthetic BSDS crops
     26.60 / 26.61 / 26.78), at plug-and-play's cost (2 s for 255x255 grey here).
     """
-    check_choice(final_step, FINAL_STEPS, name="final_step")
     kernel = kernel.astype(image.dtype)
-    if final_step == "fusion":
+    if resolve_final_step(final_step) == "fusion":
         from ..restoration import plug_and_play
 
         learned = plug_and_play(image, kernel)  # without torch: an ImportError naming the install command
@@ -158,7 +167,7 @@ def _check_guard(min_confidence, fallback):
 def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = 4e-3,
                      prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
                      kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, final_lam="auto",
-                     final_step: str = "hyper_laplacian", clip: bool = False,
+                     final_step: str = "auto", clip: bool = False,
                      min_confidence: float = MIN_CONFIDENCE, fallback: str = "input",
                      callback=None):
     """Deblur a photo whose blur kernel is unknown.
@@ -185,11 +194,13 @@ def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: 
         an imperfect kernel, ring badly: Levin 2009 development half 24.9 dB without the
         margin, 29.4 with it), then sets the weight from how well the kernel explains the
         photo (its re-blur residual).
-    final_step : {'hyper_laplacian', 'fusion'}
+    final_step : {'auto', 'hyper_laplacian', 'fusion'}
         The final non-blind step: hyper-Laplacian as above, or the mean of it and
         :func:`~pydeblur.restoration.plug_and_play` (the learned prior; needs the torch
         extra; about 0.2 dB better on real captures and synthetic blur, at plug-and-play's
-        cost). See :func:`final_restoration`.
+        cost). 'auto' (the default) is 'fusion' when torch is installed and
+        'hyper_laplacian' otherwise (:func:`resolve_final_step`; ``BlindDeblurrer`` keeps
+        the step it used in ``final_step_``). See :func:`final_restoration`.
     clip : bool
         Clip the result to [0, 1].
     min_confidence : float
@@ -233,10 +244,11 @@ class BlindDeblurrer(BaseDeblurrer):
 
     * ``fit(blurry)`` estimates the kernel and keeps it in ``psf_`` (one kernel for one
       image; for a list of frames that share a shake, one kernel estimated from all of
-      them), with ``psf_confidence_`` (:func:`psf_confidence`) and ``distrust_`` (why the
-      estimate is not trusted, or None). Later ``restore`` calls deconvolve with
-      ``psf_`` instead of estimating; an untrusted kernel gives what ``fallback`` says,
-      with a warning.
+      them), with ``psf_confidence_`` (:func:`psf_confidence`), ``distrust_`` (why the
+      estimate is not trusted, or None) and ``final_step_`` (the final step 'auto'
+      stands for here, :func:`resolve_final_step`; also set by a fit on pairs). Later
+      ``restore`` calls deconvolve with ``psf_`` instead of estimating; an untrusted
+      kernel gives what ``fallback`` says, with a warning.
     * ``fit(blurry, sharp)`` tunes ``final_lam`` (the data weight of the final non-blind
       step) in ``tune_range`` for the best mean PSNR on the pairs, with every pair's
       kernel estimated once (kept in ``psfs_``), and stores it in ``final_lam_``; ``psf_``
@@ -262,7 +274,7 @@ class BlindDeblurrer(BaseDeblurrer):
     def __init__(self, *, prior: str = "l0", psf_size="auto", grad_weight: float = 4e-3,
                  prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
                  kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, final_lam="auto",
-                 final_step: str = "hyper_laplacian", clip: bool = False,
+                 final_step: str = "auto", clip: bool = False,
                  min_confidence: float = MIN_CONFIDENCE, fallback: str = "input",
                  tune_range=FINAL_LAM_TUNE_RANGE):
         store_params(self, locals())
@@ -305,6 +317,7 @@ class BlindDeblurrer(BaseDeblurrer):
     def fit(self, blurry, sharp=None):
         """Estimate the kernel (``psf_``, ``psf_confidence_``, ``distrust_``), or with ``sharp``
         tune ``final_lam_``; returns self."""
+        self.final_step_ = resolve_final_step(self.final_step)
         if sharp is None:
             self.psf_, self.psf_confidence_, self.distrust_ = self._estimate(blurry)
             return self
