@@ -124,8 +124,15 @@ def denoise(image, sigma, *, denoiser=SHIPPED_NAME, device=None, precision: str 
     return DenoiserRunner(denoiser, device=device, precision=precision, tile=tile)(image, sigma)
 
 
+#: Share of training crops made grey. A grey image goes through the network as three equal
+#: channels carrying the *same* noise, so grey crops get one noise field for all three.
+GREY_FRACTION = 1 / 3
+
+
 def _crops(images, crop, batch, rng):
+    """A batch of clean crops (N, 3, crop, crop) and which of them are grey."""
     out = np.empty((batch, 3, crop, crop), dtype=np.float32)
+    grey = np.zeros(batch, dtype=bool)
     for b in range(batch):
         image = images[rng.integers(len(images))]
         top = rng.integers(image.shape[0] - crop + 1)
@@ -134,10 +141,18 @@ def _crops(images, crop, batch, rng):
         patch = np.rot90(patch, rng.integers(4))
         if rng.integers(2):
             patch = patch[:, ::-1]
-        if rng.random() < 0.2:  # grey photos go through the network as three equal channels
+        grey[b] = rng.random() < GREY_FRACTION
+        if grey[b]:
             patch = np.repeat(patch.mean(axis=2, keepdims=True), 3, axis=2)
         out[b] = patch.transpose(2, 0, 1)
-    return out
+    return out, grey
+
+
+def _noise(shape, grey, rng):
+    """Unit Gaussian noise for a batch; a grey crop's three channels share one field."""
+    noise = rng.standard_normal(shape).astype(np.float32)
+    noise[grey] = noise[grey, :1]
+    return noise
 
 
 def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 16, crop: int = 48,
@@ -148,9 +163,11 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
     """Train the denoiser on crops of sharp photos with random Gaussian noise; writes safetensors.
 
     Adam with a cosine decay to lr/20 over ``steps``, L1 loss on the denoised image,
-    flips, rotations and 20 % grey crops. With ``checkpoint_dir`` a checkpoint (weights,
-    optimiser, schedule, random state, history; safetensors + JSON) is written every
-    ``checkpoint_every`` steps and a rerun resumes from it. ``callback(entry)``
+    flips, rotations and a third of the crops grey (one noise field in all three
+    channels, as a grey image has when it goes through the network). With
+    ``checkpoint_dir`` a checkpoint (weights, optimiser, schedule, random state, history;
+    safetensors + JSON) is written every ``checkpoint_every`` steps and a rerun resumes
+    from it. ``callback(entry)``
     receives every ``log_every`` steps the history entry (step, loss, PSNR gain on the
     batch, seconds, steps per second). Returns the training record, also stored in the
     file with ``command``. An existing ``output`` is refused before training unless
@@ -203,9 +220,10 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
     start, losses, gains = time.perf_counter() - elapsed, [], []
     window = time.perf_counter()
     for step in range(start_step + 1, steps + 1):
-        clean = torch.from_numpy(_crops(images, crop, batch_size, rng)).to(device)
+        crops, grey = _crops(images, crop, batch_size, rng)
+        clean = torch.from_numpy(crops).to(device)
         sigma = torch.from_numpy(rng.uniform(0, max_sigma, batch_size).astype(np.float32)).to(device)
-        noise = torch.from_numpy(rng.standard_normal(clean.shape).astype(np.float32)).to(device)
+        noise = torch.from_numpy(_noise(crops.shape, grey, rng)).to(device)
         noisy = (clean + sigma.view(-1, 1, 1, 1) * noise).contiguous(memory_format=torch.channels_last)
         with autocast(device, precision):
             out = model(noisy, sigma)
