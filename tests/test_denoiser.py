@@ -103,3 +103,16 @@ def test_training_can_continue_from_trained_weights(photos, weights, tmp_path):
     assert read_record(out)["init_weights"] == str(weights)
     with pytest.raises(ValueError, match="width"):
         train_denoiser(photos, tmp_path / "w.safetensors", init_weights=weights, **{**params, "width": 16})
+
+
+def test_grey_training_crops_carry_one_noise_field_in_all_channels():
+    from pydeblur.nets.denoiser import _crops, _noise
+
+    rng = np.random.default_rng(0)
+    photo = sample_image("astronaut")[:96, :96]
+    crops, grey = _crops([photo], 32, 64, rng)
+    assert 0 < grey.sum() < 64  # both kinds are drawn
+    noise = _noise(crops.shape, grey, rng)
+    for image, field, is_grey in zip(crops, noise, grey, strict=True):
+        assert np.array_equal(image[0], image[1]) == is_grey
+        assert np.array_equal(field[0], field[2]) == is_grey
