@@ -8,15 +8,17 @@ Levin-format data instead (:func:`pydeblur.datasets.load_levin`).
 Per prior (kernel size 27, or the true kernel's side if larger): mean PSNR with the
 blind protocol (best shift within 10 px on a 0.25 px grid, as the published figures
 on the Levin captures are measured, 15 px border; and with integer shifts only), SSIM at that shift,
-the error ratio (MSE with the estimated kernel over MSE of the same hyper-Laplacian
-step with the true kernel; mean, and share of cases <= 3), kernel similarity and
+the error ratio (MSE with the estimated kernel over MSE of the same final step with
+the true kernel; mean, and share of cases <= 3), kernel similarity and
 seconds per image (estimation + restoration). The "defaults" row is what a new user
-gets, ``BlindDeblurrer().fit_restore(y)``, with no knowledge of the kernel's size; the
-"fusion" row is the same with ``final_step="fusion"`` (the learned final step).
+gets, ``BlindDeblurrer().fit_restore(y)``, with no knowledge of the kernel's size, and the
+default final step ('auto': the fusion with plug-and-play's learned prior when torch is
+installed); every row is repeated with the hyper-Laplacian final step, which is what an
+install without torch gets. ``--only NAME,NAME`` runs only the named rows.
 ``--large`` also times a 1-megapixel colour photo with a 75 px kernel. Results go to
 ``results/blind.md`` (synthetic) or ``results/blind_levin.md`` (``--levin``).
 
-    python benchmarks/blind.py [BSDS_ROOT] [--levin DIR] [--quick] [--large]
+    python benchmarks/blind.py [BSDS_ROOT] [--levin DIR] [--quick] [--large] [--only ROWS]
 """
 
 import sys
@@ -28,7 +30,7 @@ from _common import markdown_table, report
 
 from pydeblur import psf
 from pydeblur.blind import BlindDeblurrer, blind_deconvolve
-from pydeblur.blind._deblur import final_restoration
+from pydeblur.blind._deblur import final_restoration, resolve_final_step
 from pydeblur.datasets import load_levin
 from pydeblur.io import imread, list_images
 from pydeblur.metrics import kernel_similarity, psnr_upto_shift, ssim_upto_shift
@@ -38,9 +40,17 @@ ARGS = sys.argv[1:]
 QUICK = "--quick" in ARGS
 LEVIN = Path(ARGS[ARGS.index("--levin") + 1]) if "--levin" in ARGS else None
 POSITIONAL = [a for i, a in enumerate(ARGS)
-              if not a.startswith("--") and (i == 0 or ARGS[i - 1] != "--levin")]
+              if not a.startswith("--") and (i == 0 or ARGS[i - 1] not in ("--levin", "--only"))]
 ROOT = Path(POSITIONAL[0]) if POSITIONAL else Path(__file__).resolve().parents[2] / "shared/data/bsds500"
 PRIORS = ("l0", "dark_channel") if QUICK else ("l0", "l0_text", "dark_channel", "learned")
+#: Rows: (name, prior or "defaults" for BlindDeblurrer(), final step). 'auto' is the learned
+#: fusion when torch is installed; the hyper-Laplacian rows are what a torch-less install gets.
+ROWS = [("defaults", "defaults", "auto"),
+        ("defaults / hyper-Laplacian step (no torch)", "defaults", "hyper_laplacian"),
+        *[(prior, prior, "auto") for prior in PRIORS],
+        *[(f"{prior} / hyper-Laplacian step", prior, "hyper_laplacian") for prior in PRIORS]]
+#: ``--only NAME,NAME``: run only these rows (names as in ROWS).
+ONLY = ARGS[ARGS.index("--only") + 1].split(",") if "--only" in ARGS else None
 PSF_SIZE = 27
 #: Shift search of the published protocol (Levin et al. 2009, SelfDeblur's statistic_levin.m).
 STEP = 0.25
@@ -60,24 +70,28 @@ def synthetic_cases(n):
     return cases
 
 
-def evaluate(cases, prior):
+def evaluate(cases, prior, final_step, references):
     rows = []
-    for case in cases:
+    for index, case in enumerate(cases):
         start = time.perf_counter()
-        if prior in ("defaults", "fusion"):
-            step = "fusion" if prior == "fusion" else "hyper_laplacian"
-            deblurrer = BlindDeblurrer(clip=True, final_step=step)
+        if prior == "defaults":
+            deblurrer = BlindDeblurrer(clip=True, final_step=final_step)
             restored = deblurrer.fit_restore(case["blurry"])
             kernel = deblurrer.psf_
         else:
             size = max(PSF_SIZE, case["psf"].shape[0] | 1)
-            restored, kernel = blind_deconvolve(case["blurry"], size, prior=prior, clip=True)
+            restored, kernel = blind_deconvolve(case["blurry"], size, prior=prior, clip=True,
+                                                final_step=final_step)
         seconds = time.perf_counter() - start
-        reference = final_restoration(case["blurry"], case["psf"], clip=True)
-        ours, best = (psnr_upto_shift(r, case["sharp"], step=STEP) for r in (restored, reference))
+        if (index, final_step) not in references:
+            reference = final_restoration(case["blurry"], case["psf"], clip=True, final_step=final_step)
+            references[index, final_step] = [psnr_upto_shift(reference, case["sharp"], step=step)
+                                              for step in (STEP, 1)]
+        best, best_integer = references[index, final_step]
+        ours = psnr_upto_shift(restored, case["sharp"], step=STEP)
         rows.append((ours, ssim_upto_shift(restored, case["sharp"], step=STEP), 10 ** ((best - ours) / 10),
                      kernel_similarity(kernel, case["psf"]), seconds, best,
-                     psnr_upto_shift(restored, case["sharp"]), psnr_upto_shift(reference, case["sharp"])))
+                     psnr_upto_shift(restored, case["sharp"]), best_integer))
     return np.array(rows)
 
 
@@ -97,16 +111,21 @@ def main():
         f"{len(cases)} BSDS val crops, trajectory kernels <= {PSF_SIZE} px, 1 % noise"
     header = ("prior", "PSNR (dB)", "PSNR, integer shifts", "SSIM", "error ratio", "ratio <= 3",
               "kernel similarity", "s / image")
-    table = []
-    for prior in ("defaults", "fusion", *PRIORS):
-        r = evaluate(cases, prior)
-        true_psnr, true_integer = r[:, 5].mean(), r[:, 7].mean()
-        table.append((prior, f"{r[:, 0].mean():.2f}", f"{r[:, 6].mean():.2f}", f"{r[:, 1].mean():.3f}",
+    table, references = [], {}
+    steps = {"auto": resolve_final_step("auto"), "hyper_laplacian": "hyper_laplacian"}
+    for name, prior, step in ROWS:
+        if ONLY and name not in ONLY:
+            continue
+        r = evaluate(cases, prior, steps[step], references)
+        table.append((name, f"{r[:, 0].mean():.2f}", f"{r[:, 6].mean():.2f}", f"{r[:, 1].mean():.3f}",
                       f"{r[:, 2].mean():.2f}", f"{np.mean(r[:, 2] <= 3):.0%}", f"{r[:, 3].mean():.3f}",
                       f"{r[:, 4].mean():.1f}"))
         print(table[-1], flush=True)
-    table.append(("true kernel (same non-blind step)", f"{true_psnr:.2f}", f"{true_integer:.2f}", "",
-                  "1.00", "", "1.000", ""))
+    for step in dict.fromkeys(steps.values()):
+        scores = [v for (_, s), v in references.items() if s == step]
+        if scores:
+            table.append((f"true kernel, final step {step}", f"{np.mean([v[0] for v in scores]):.2f}",
+                          f"{np.mean([v[1] for v in scores]):.2f}", "", "1.00", "", "1.000", ""))
     text = markdown_table(header, table)
     if "--large" in ARGS:
         shape, seconds = large_photo_seconds()
