@@ -90,6 +90,16 @@ def test_training_resumes_from_its_checkpoint_and_refuses_to_overwrite(photos, t
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         torch.testing.assert_close(p, q)
     assert [e["step"] for e in read_record(resumed)["history"]] == [1, 2, 3, 4]
+    in_parts, folder = tmp_path / "parts.safetensors", tmp_path / "parts"
+    record = train_denoiser(photos, in_parts, checkpoint_dir=folder, stop_at=3, **params)
+    assert record["steps_done"] == 3 and [e["step"] for e in record["history"]] == [1, 2, 3]
+    train_denoiser(photos, in_parts, checkpoint_dir=folder, overwrite=True, **params)
+    for p, q in zip(a.parameters(), load_denoiser(in_parts).parameters(), strict=True):
+        torch.testing.assert_close(p, q)
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        train_denoiser(photos, tmp_path / "y.safetensors", stop_at=2, **params)
+    with pytest.raises(ValueError, match="past stop_at"):
+        train_denoiser(photos, tmp_path / "z.safetensors", checkpoint_dir=folder, stop_at=2, **params)
     with pytest.raises(FileExistsError, match="overwrite"):
         train_denoiser(photos, straight, **params)
 

@@ -225,13 +225,17 @@ def add_denoiser_parser(commands) -> None:
                         help="largest training noise sigma")
     parser.add_argument("--checkpoint-dir", type=Path, help="checkpoints; an existing one is resumed")
     parser.add_argument("--init-weights", help="continue from these weights (shipped name or file)")
+    parser.add_argument("--stop-at", type=positive_int,
+                        help="end this run after that step of the --steps schedule and write the "
+                             "weights reached; a rerun with the same --checkpoint-dir goes on")
 
 
 def run_denoiser(args) -> int:
     from ..nets.denoiser import train_denoiser
 
     return _run_small_model(train_denoiser, args, max_sigma=args.max_sigma, device=args.device,
-                            checkpoint_dir=args.checkpoint_dir, init_weights=args.init_weights)
+                            checkpoint_dir=args.checkpoint_dir, init_weights=args.init_weights,
+                            stop_at=args.stop_at)
 
 
 def add_blur_map_parser(commands) -> None:

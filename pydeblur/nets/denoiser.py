@@ -159,7 +159,7 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
                    width: int = 64, lr: float = 1e-3, max_sigma: float = MAX_SIGMA, precision: str = "auto",
                    device=None, seed: int = 0, checkpoint_dir=None, checkpoint_every: int = 500,
                    log_every: int = 100, command: str = "", overwrite: bool = False, callback=None,
-                   init_weights=None) -> dict:
+                   init_weights=None, stop_at: int | None = None) -> dict:
     """Train the denoiser on crops of sharp photos with random Gaussian noise; writes safetensors.
 
     Adam with a cosine decay to lr/20 over ``steps``, L1 loss on the denoised image,
@@ -167,7 +167,9 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
     channels, as a grey image has when it goes through the network). With
     ``checkpoint_dir`` a checkpoint (weights, optimiser, schedule, random state, history;
     safetensors + JSON) is written every ``checkpoint_every`` steps and a rerun resumes
-    from it. ``callback(entry)``
+    from it. ``stop_at`` ends this run after that step of the ``steps``-step schedule and
+    writes the weights reached (its checkpoint lets a later run with a larger ``stop_at``,
+    or none, go on): a long schedule trained in session-sized parts. ``callback(entry)``
     receives every ``log_every`` steps the history entry (step, loss, PSNR gain on the
     batch, seconds, steps per second). Returns the training record, also stored in the
     file with ``command``. An existing ``output`` is refused before training unless
@@ -182,6 +184,11 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
     steps = check_number(steps, name="steps", low=1, integer=True)
     batch_size = check_number(batch_size, name="batch_size", low=1, integer=True)
     crop = check_number(crop, name="crop", low=16, integer=True)
+    last = steps if stop_at is None else check_number(stop_at, name="stop_at", low=1, high=steps,
+                                                      integer=True)
+    if last < steps and checkpoint_dir is None:
+        raise ValueError("stop_at before the last step needs checkpoint_dir, or the rest of the schedule "
+                         "could never be trained; pass --checkpoint-dir.")
     dirs = [sharp_dirs] if isinstance(sharp_dirs, (str, Path)) else list(sharp_dirs)
     paths = [p for d in dirs for p in list_images(d)]
     if not paths:
@@ -219,7 +226,9 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
         history, start_step, elapsed = state["history"], state["step"], state["seconds"]
     start, losses, gains = time.perf_counter() - elapsed, [], []
     window = time.perf_counter()
-    for step in range(start_step + 1, steps + 1):
+    if start_step > last:
+        raise ValueError(f"{checkpoint} is already at step {start_step}, past stop_at={last}.")
+    for step in range(start_step + 1, last + 1):
         crops, grey = _crops(images, crop, batch_size, rng)
         clean = torch.from_numpy(crops).to(device)
         sigma = torch.from_numpy(rng.uniform(0, max_sigma, batch_size).astype(np.float32)).to(device)
@@ -237,7 +246,7 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
             mse_in = ((noisy.float() - clean) ** 2).mean(dim=(1, 2, 3)).clamp_min(1e-10)
             mse_out = ((out.float() - clean) ** 2).mean(dim=(1, 2, 3)).clamp_min(1e-10)
             gains.append(float((10 * torch.log10(mse_in / mse_out)).mean()))
-        if step % log_every == 0 or step == steps:
+        if step % log_every == 0 or step == last:
             now = time.perf_counter()
             entry = {"step": step, "loss": round(float(np.mean(losses)), 5),
                      "psnr_gain": round(float(np.mean(gains)), 3), "seconds": round(now - start, 1),
@@ -246,12 +255,13 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
             losses, gains, window = [], [], now
             if callback is not None:
                 callback(entry)
-        if checkpoint is not None and (step % checkpoint_every == 0 or step == steps):
+        if checkpoint is not None and (step % checkpoint_every == 0 or step == last):
             save_checkpoint(checkpoint, {
                 "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                 "schedule": schedule.state_dict(), "rng": rng.bit_generator.state, "history": history,
                 "step": step, "steps": steps, "config": config, "seconds": time.perf_counter() - start})
-    record = {"command": command, "history": history, "steps": steps, "batch_size": batch_size, "crop": crop,
+    record = {"command": command, "history": history, "steps": steps, "steps_done": last,
+              "batch_size": batch_size, "crop": crop,
               "lr": lr, "max_sigma": max_sigma, "precision": precision, "images": len(images),
               "init_weights": None if init_weights is None else str(init_weights),
               "torch": torch.__version__, "wall_seconds": round(time.perf_counter() - start, 1)}
