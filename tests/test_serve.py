@@ -125,6 +125,9 @@ def test_json_format_carries_the_blind_kernel(url, blurry):
     reply = json.loads(body)
     assert status == 200 and reply["image"].startswith("data:image/png;base64,") and "kernel" in reply
     assert 0 <= reply["psf_confidence"] <= 1 and reply["note"] is None
+    from pydeblur.blind._deblur import resolve_final_step
+
+    assert reply["final_step"] == resolve_final_step("auto")
     assert float(headers["x-psf-confidence"]) == pytest.approx(reply["psf_confidence"], abs=1e-3)
 
 

@@ -253,7 +253,7 @@ def create_app(*, max_pixels: int = 16_000_000, max_upload_mb: float = 50.0, con
                 from ..psf import to_image
 
                 body["kernel"] = _png_data_url(np.sqrt(to_image(kernel, scale=max(1, 96 // kernel.shape[0]))))
-                body["psf_confidence"], body["note"] = trust
+                body["psf_confidence"], body["note"], body["final_step"] = trust
             return JSONResponse(body, headers=timing)
         content, media = _encoded(restored, bit_depth)
         return Response(content, media_type=media, headers=timing)
@@ -347,7 +347,7 @@ def _run_gated(gate: _Gate, job, photo):
         start = time.perf_counter()
         restored = deblurrer.fit_restore(photo) if blind else deblurrer.restore(photo)
         seconds = time.perf_counter() - start
-        trust = (deblurrer.psf_confidence_, deblurrer.trust_note()) if blind else None
+        trust = (deblurrer.psf_confidence_, deblurrer.trust_note(), deblurrer.final_step_) if blind else None
         return np.asarray(restored, dtype=np.float32), getattr(deblurrer, "psf_", None), trust, seconds
 
 
