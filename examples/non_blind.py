@@ -1,15 +1,28 @@
-"""Non-blind deconvolution: the PSF is known; compare the five solvers.
+"""Non-blind deconvolution: the PSF is known; compare the five classical solvers and, when
+the torch extra is installed, plug-and-play with the shipped learned denoiser.
 
     python examples/non_blind.py [OUT_DIR]
 """
 
+import importlib.util
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from pydeblur import degrade, hyper_laplacian, inverse, psf, psnr, richardson_lucy, sample_image, tv, wiener
+from pydeblur import (
+    degrade,
+    hyper_laplacian,
+    inverse,
+    plug_and_play,
+    psf,
+    psnr,
+    richardson_lucy,
+    sample_image,
+    tv,
+    wiener,
+)
 from pydeblur.io import imwrite
 from pydeblur.viz import montage
 
@@ -17,8 +30,11 @@ out = Path(sys.argv[1] if len(sys.argv) > 1 else "examples-out")
 kernel = psf.motion(21, 30)
 blurry, sharp, _ = degrade(sample_image("astronaut"), psf=kernel, noise_sigma=0.01, rng=0)
 panels, labels = [sharp, blurry], ["sharp", f"blurry {psnr(blurry, sharp):.1f} dB"]
-for name, solver in (("inverse", inverse), ("wiener", wiener), ("richardson_lucy", richardson_lucy),
-                     ("hyper_laplacian", hyper_laplacian), ("tv", tv)):
+solvers = [("inverse", inverse), ("wiener", wiener), ("richardson_lucy", richardson_lucy),
+           ("hyper_laplacian", hyper_laplacian), ("tv", tv)]
+if importlib.util.find_spec("torch") is not None:  # the learned prior needs the torch extra
+    solvers.append(("plug_and_play", plug_and_play))
+for name, solver in solvers:
     start = time.perf_counter()
     restored = solver(blurry, kernel, clip=True)  # boundary='smooth', automatic weights
     seconds = time.perf_counter() - start
