@@ -70,7 +70,9 @@ def test_periodic_data_step_without_prior_is_the_wiener_like_solve(weights, monk
     out = plug_and_play(image, KERNEL, denoiser=weights, max_iter=1, noise_sigma=0.01,
                         boundary="periodic")
     blur = BlurOperator(KERNEL, image.shape)
-    mu = 0.5 * 0.01**2 / (49 / 255) ** 2
+    from pydeblur.restoration.plug_and_play import LAMBDA
+
+    mu = LAMBDA * 0.01**2 / (49 / 255) ** 2
     expected = blur.solve(blur.data_term(image) + mu * blur.rfft2(image), weight=1.0, identity_weight=mu)
     np.testing.assert_allclose(out, expected, atol=1e-10)
     assert calls == [pytest.approx(49 / 255)]
