@@ -8,9 +8,11 @@ size) and ``BlindDeblurrer(psf_size=side + 4)``; columns: mean PSNR after the be
 within 10 px on a 0.25 px grid (15 px border; and with integer shifts), the blurry
 input's, how many results are worse than their input by more than 0.5 dB, and seconds
 per image. The issue's targets: mean >= blurry + 5 dB
-and no image more than 0.5 dB worse.
+and no image more than 0.5 dB worse. Rows (``--only`` picks some, comma-separated):
+``defaults`` (final step 'auto': the learned fusion when torch is installed),
+``defaults-hl`` (the hyper-Laplacian final step, what a torch-less install gets), ``told``.
 
-    python benchmarks/blind_large.py [BSDS_ROOT]
+    python benchmarks/blind_large.py [BSDS_ROOT] [--only defaults,defaults-hl,told]
 """
 
 import sys
@@ -23,11 +25,14 @@ from _common import markdown_table, report
 
 from pydeblur import psf
 from pydeblur.blind import BlindDeblurrer
+from pydeblur.blind._deblur import resolve_final_step
 from pydeblur.io import imread, list_images
 from pydeblur.metrics import psnr_upto_shift
 from pydeblur.synth import degrade
 
-ROOT = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared/data/bsds500"
+ARGS = sys.argv[1:]
+POSITIONAL = [a for i, a in enumerate(ARGS) if not a.startswith("--") and (i == 0 or ARGS[i - 1] != "--only")]
+ROOT = Path(POSITIONAL[0]) if POSITIONAL else Path(__file__).resolve().parents[2] / "shared/data/bsds500"
 SIZES = (31, 45, 61, 75)
 STEP = 0.25  # the shift grid of the published protocol (benchmarks/blind.py)
 
@@ -51,8 +56,15 @@ def main():
     def told(case):
         return BlindDeblurrer(psf_size=case["psf"].shape[0] + 4 | 1, clip=True)
 
-    for label, make in (("defaults (psf_size='auto')", lambda c: BlindDeblurrer(clip=True)),
-                        ("psf_size = kernel side + 4", told)):
+    makers = {"defaults": lambda c: BlindDeblurrer(clip=True),
+              "defaults-hl": lambda c: BlindDeblurrer(clip=True, final_step="hyper_laplacian"),
+              "told": told}
+    labels = {"defaults": f"defaults (psf_size='auto', final step {resolve_final_step('auto')})",
+              "defaults-hl": "defaults with the hyper-Laplacian final step (no torch)",
+              "told": f"psf_size = kernel side + 4 (final step {resolve_final_step('auto')})"}
+    chosen = ARGS[ARGS.index("--only") + 1].split(",") if "--only" in ARGS else list(makers)
+    for key in chosen:
+        label, make = labels[key], makers[key]
         scores, inputs, integer, seconds = [], [], [], []
         for case in data:
             start = time.perf_counter()
