@@ -81,9 +81,18 @@ def test_the_fusion_final_step_is_the_mean_of_both_restorations():
     sharp_full = sample_image("camera", dtype=np.float64)[100:292, 150:342]
     kernel = psf.motion(11, 30)
     blurry, sharp, _ = degrade(sharp_full, psf=kernel, noise_sigma=0.005, rng=0)
+    from pydeblur.blind._deblur import _hyper_laplacian_step
+    from pydeblur.restoration.plug_and_play import auto_noise_sigma
+
     classical = final_restoration(blurry, kernel)
     fused = final_restoration(blurry, kernel, final_step="fusion")
-    np.testing.assert_allclose(fused, (classical + plug_and_play(blurry, kernel)) / 2, atol=1e-6)
+    _, sigma = _hyper_laplacian_step(blurry, kernel, "auto")
+    sigma = max(sigma, auto_noise_sigma(blurry))
+    np.testing.assert_allclose(fused, (classical + plug_and_play(blurry, kernel, noise_sigma=sigma)) / 2,
+                               atol=1e-6)
+    # a wrong kernel explains the photo worse: plug-and-play is told of more noise, as the second pass is
+    _, wrong_sigma = _hyper_laplacian_step(blurry, psf.motion(11, 120), "auto")
+    assert wrong_sigma > 2 * sigma
     assert psnr_upto_shift(fused, sharp) > psnr_upto_shift(blurry, sharp) + 2
     restored, estimated = blind_deconvolve(blurry, 15, final_step="fusion", clip=True)
     expected = np.clip(final_restoration(blurry, estimated, final_step="fusion"), 0, 1)
