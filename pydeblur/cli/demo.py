@@ -23,6 +23,7 @@ def add_parser(commands) -> None:
 def run(args) -> int:
     from .. import psf
     from ..blind import blind_deconvolve
+    from ..blind._deblur import resolve_final_step
     from ..datasets import sample_image
     from ..io import imwrite
     from ..methods import psf_size_for
@@ -41,7 +42,9 @@ def run(args) -> int:
         rows.append((name, restored, time.perf_counter() - start))
     start = time.perf_counter()
     restored, estimate = blind_deconvolve(blurry, psf_size_for(kernel.shape), clip=True)
-    rows.append(("blind, L0 prior (no PSF)", restored, time.perf_counter() - start))
+    learned = resolve_final_step("auto") == "fusion"  # the blind route's learned final step needs torch
+    rows.append(("blind, L0 + learned prior (no PSF)" if learned else "blind, L0 prior (no PSF)", restored,
+                 time.perf_counter() - start))
     try:
         from ..nets import SRNDeblur, shipped_names
     except ImportError:
