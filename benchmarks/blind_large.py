@@ -56,15 +56,15 @@ def main():
     def told(case):
         return BlindDeblurrer(psf_size=case["psf"].shape[0] + 4 | 1, clip=True)
 
-    makers = {"defaults": lambda c: BlindDeblurrer(clip=True),
-              "defaults-hl": lambda c: BlindDeblurrer(clip=True, final_step="hyper_laplacian"),
-              "told": told}
-    labels = {"defaults": f"defaults (psf_size='auto', final step {resolve_final_step('auto')})",
-              "defaults-hl": "defaults with the hyper-Laplacian final step (no torch)",
-              "told": f"psf_size = kernel side + 4 (final step {resolve_final_step('auto')})"}
-    chosen = ARGS[ARGS.index("--only") + 1].split(",") if "--only" in ARGS else list(makers)
+    step = resolve_final_step("auto")
+    methods = {  # key: (label, deblurrer for a case)
+        "defaults": (f"defaults (psf_size='auto', final step {step})", lambda c: BlindDeblurrer(clip=True)),
+        "defaults-hl": ("defaults with the hyper-Laplacian final step (no torch)",
+                        lambda c: BlindDeblurrer(clip=True, final_step="hyper_laplacian")),
+        "told": (f"psf_size = kernel side + 4 (final step {step})", told)}
+    chosen = ARGS[ARGS.index("--only") + 1].split(",") if "--only" in ARGS else list(methods)
     for key in chosen:
-        label, make = labels[key], makers[key]
+        label, make = methods[key]
         scores, inputs, integer, seconds = [], [], [], []
         for case in data:
             start = time.perf_counter()
