@@ -17,8 +17,8 @@ from pydeblur.blind._deblur import (
     final_weights,
     reblur_residual,
 )
+from pydeblur.blind._kernel_update import FAINT_THRESHOLD, clean_kernel, estimate_kernel, remove_edge_blur
 from pydeblur.blind._kernel_update import _gradients as gradients
-from pydeblur.blind._kernel_update import estimate_kernel, remove_edge_blur
 from pydeblur.metrics import kernel_similarity, psnr_upto_shift
 from pydeblur.operators import convolve
 from pydeblur.restoration import hyper_laplacian
@@ -80,6 +80,22 @@ def test_the_kernel_step_solves_its_least_squares_problem():
     assert estimate.shape == (9, 9) and estimate.sum() == pytest.approx(1)
     assert kernel_similarity(estimate, truth) > 0.999
     np.testing.assert_allclose(estimate, truth, atol=0.005)  # only the pruned faint taps differ
+
+
+def test_cleaning_keeps_faint_values_only_next_to_the_strokes():
+    raw = np.zeros((15, 15))
+    raw[7, 3:8] = 1.0  # a stroke
+    raw[7, 8:11] = 0.02  # its faint continuation, below the 5 % cut
+    raw[2, 12] = 0.02  # a faint speck far from the stroke
+    raw[12, 2] = 0.3  # a strong but light speck: less than a tenth of the stroke's mass
+    raw[0, 0] = -0.5  # negative values are never kept
+    strict, faint = clean_kernel(raw.copy()), clean_kernel(raw.copy(), faint=True)
+    for kernel in (strict, faint):
+        assert kernel.sum() == pytest.approx(1) and (kernel >= 0).all()
+    assert np.count_nonzero(strict) == 5  # the stroke alone
+    # the faint pass keeps the first faint tap, the one that touches the stroke, and nothing else
+    assert np.count_nonzero(faint) == 6 and faint.max() == pytest.approx(1 / 5.02)
+    assert FAINT_THRESHOLD < 0.02  # the faint taps above are above the faint cut
 
 
 def test_removing_edge_blur_recovers_a_thin_kernel():

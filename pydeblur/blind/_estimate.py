@@ -96,6 +96,8 @@ def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: floa
         Extra alternations at the finest level, where the weights and the gradient
         threshold go on decaying: the kernel's strokes thin out (Levin 2009 development
         half, default size: 29.03 dB with 0, 29.42 with 10, at 1.6 vs 2.8 s per capture).
+        The last ``FAINT_ROUNDS`` of them keep the faint values next to the strokes, where
+        real shake moved fast.
     kernel_reg : float
         Tikhonov weight of the kernel step (was ``gamma``).
     edge_blur : float
@@ -220,6 +222,13 @@ def trim_to_support(kernel: np.ndarray, margin: int = 2) -> np.ndarray:
 #: refinement that moves further has drifted (benchmarks/blind_large.py: a 75 px shake
 #: refined to 0.60, 6 dB worse; every kept refinement 0.78 or more).
 REFINE_MIN_AGREEMENT = 0.7
+#: The last this many refinement rounds keep the kernel's faint values next to its strokes
+#: (:func:`~pydeblur.blind._kernel_update.clean_kernel` with ``faint``; the rounds before
+#: need the stricter cut while the strokes settle). Hyper-Laplacian final step, 0.25 px shift
+#: protocol: Levin 2009 development half 32.11 -> 32.48 dB (faint values kept anywhere:
+#: 32.36, but the synthetic crops of benchmarks/blind.py fall 26.55 -> 25.84 with speckle);
+#: synthetic crops 26.55 -> 26.62; in all refinement rounds: 32.36 / 26.67.
+FAINT_ROUNDS = 3
 #: The refinement rounds see at most this window (px) of each frame, its centre: they
 #: cost a full-resolution latent and kernel step each (2.4 s on a 1 MP photo with a 75 px
 #: kernel, where they gained nothing on benchmarks/blind_large.py), and the 255 px
@@ -286,7 +295,7 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
         decay = 1.1**iter_per_level  # the weights go on from where the finest level left them
         windows = [_centre_window(g, REFINE_WINDOW) for g in greys]
         refined = rounds.run(windows, kernel, refine_iter, grad_weight / decay, prior_weight / decay, patch,
-                             n_levels, first=iter_per_level)
+                             n_levels, first=iter_per_level, faint_last=FAINT_ROUNDS)
         refined = trim_to_support(refined) if trim else refined
         record["refine_agreement"] = kernel_similarity(kernel, refined)
         if record["refine_agreement"] >= REFINE_MIN_AGREEMENT:
@@ -313,10 +322,11 @@ class _Rounds:
         self.prior, self.learned_gradient, self.kernel_reg = prior, learned_gradient, kernel_reg
         self.callback, self.levels = callback, levels
 
-    def run(self, greys, kernel, count, lam_grad, lam_second, patch, level, first=0):
+    def run(self, greys, kernel, count, lam_grad, lam_second, patch, level, first=0, faint_last=0):
         """``count`` rounds on ``greys`` (this scale's frames) from ``kernel``; the new kernel.
 
-        The prior weights and every frame's gradient threshold decay by 1.1 per round.
+        The prior weights and every frame's gradient threshold decay by 1.1 per round; the
+        last ``faint_last`` rounds keep the kernel's faint values next to its strokes.
         """
         size = kernel.shape[0]
         padded = [pad_channel(g, padding_plan(g.shape, (size, size), "smooth"), "smooth") for g in greys]
@@ -335,7 +345,8 @@ class _Rounds:
                 gx, gy, thresholds[f] = salient_gradients(latent, size, thresholds[f])
                 thresholds[f] /= 1.1
                 observations.append(((gx, gy), frame))
-            kernel = estimate_kernel(observations, size, gamma=self.kernel_reg)
+            faint = iteration >= first + count - faint_last
+            kernel = estimate_kernel(observations, size, gamma=self.kernel_reg, faint=faint)
             if self.first_kernel is None:
                 self.first_kernel = kernel
             lam_grad, lam_second = max(lam_grad / 1.1, 1e-4), max(lam_second / 1.1, 1e-4)
