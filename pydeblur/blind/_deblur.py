@@ -16,7 +16,7 @@ from ..operators import convolve
 from ..restoration import hyper_laplacian
 from ..restoration._problem import auto_lams
 from ..restoration.hyper_laplacian import AUTO_LAM_SCALE
-from ._estimate import EDGE_BLUR, RENAMED, _luminance, estimate_psf, estimate_with_record
+from ._estimate import EDGE_BLUR, GRAD_WEIGHT, RENAMED, _luminance, estimate_psf, estimate_with_record
 
 #: Search interval of ``BlindDeblurrer.fit`` on pairs for ``final_lam``.
 FINAL_LAM_TUNE_RANGE = (10.0, 1e5)
@@ -177,7 +177,7 @@ def _check_guard(min_confidence, fallback):
 
 
 @renamed_parameters(**RENAMED)
-def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = 4e-3,
+def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = GRAD_WEIGHT,
                      prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
                      kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, final_lam="auto",
                      final_step: str = "auto", clip: bool = False,
@@ -284,7 +284,7 @@ class BlindDeblurrer(BaseDeblurrer):
     _score_upto_shift = True
 
     @renamed_parameters(positional=("prior", "psf_size"), **RENAMED)
-    def __init__(self, *, prior: str = "l0", psf_size="auto", grad_weight: float = 4e-3,
+    def __init__(self, *, prior: str = "l0", psf_size="auto", grad_weight: float = GRAD_WEIGHT,
                  prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
                  kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, final_lam="auto",
                  final_step: str = "auto", clip: bool = False,

@@ -22,6 +22,11 @@ from ._latent import restore_latent
 #: benchmarks/blind.py (25.88 without, 26.00 / 26.01 / 26.05, kernel similarity falling
 #: from 0.868 to 0.814 at 0.6 and 0.775 at 0.7).
 EDGE_BLUR = 0.6
+#: Weight of the L0 gradient prior of the latent-image step. Global, from the Levin 2009
+#: development half and the synthetic BSDS crops of benchmarks/blind.py (hyper-Laplacian
+#: final step, 0.25 px shift protocol): 2e-3 32.54 / 26.83 dB, 3e-3 32.63 / 26.80,
+#: 4e-3 32.48 / 26.62.
+GRAD_WEIGHT = 3e-3
 #: The largest edge_blur accepted: a camera's edges are not softer than this (px).
 MAX_EDGE_BLUR = 3.0
 #: Deprecated parameter names of the blind functions and their new names.
@@ -50,7 +55,7 @@ def _odd(value: float) -> int:
 
 
 @renamed_parameters(**RENAMED)
-def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = 4e-3,
+def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = GRAD_WEIGHT,
                  prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
                  kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, classifier=None,
                  callback=None) -> np.ndarray:
@@ -131,7 +136,7 @@ def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: floa
                                 classifier=classifier, callback=callback)[0]
 
 
-def estimate_with_record(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = 4e-3,
+def estimate_with_record(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = GRAD_WEIGHT,
                          prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
                          kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, classifier=None,
                          callback=None):
