@@ -37,3 +37,36 @@ def report(name: str, title: str, table: str, command: str) -> None:
     print(text)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{name}.md").write_text(text)
+
+
+def support_extent(kernel: np.ndarray, floor: float = 0.01) -> int:
+    """The longer side (px) of the box around a kernel's values of at least ``floor`` times its peak."""
+    rows, cols = np.nonzero(kernel >= floor * kernel.max())
+    return int(max(np.ptp(rows), np.ptp(cols))) + 1
+
+
+#: The generator's pull back towards the start for :func:`shake_spanning`: its default (0.35)
+#: curls a path long enough to span 75 px into loops around the start, unlike real shake.
+CENTRIPETAL = 0.05
+
+
+def shake_spanning(extent: int, rng: np.random.Generator, tolerance: int = 2) -> np.ndarray:
+    """A camera-shake kernel of :func:`pydeblur.psf.trajectory` whose support spans ``extent`` px.
+
+    The generator's path curls back on itself (its pull towards the start), so a path of
+    length L spans far less than L: a kernel drawn as ``trajectory(75, length=68)`` spans
+    9-22 px. Here paths of growing length are drawn until one spans ``extent`` +- ``tolerance``
+    px on its longer side (:func:`support_extent`); the kernel is the smallest odd square
+    holding it.
+    """
+    from pydeblur import psf
+
+    while True:
+        seed = int(rng.integers(2**31))
+        for length in np.geomspace(extent, 3 * extent, 16):
+            kernel = psf.trajectory(length=float(length), centripetal=CENTRIPETAL, rng=seed)
+            span = support_extent(kernel)
+            if abs(span - extent) <= tolerance:
+                return kernel
+            if span > extent + tolerance:
+                break

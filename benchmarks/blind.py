@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import markdown_table, report
+from _common import markdown_table, report, shake_spanning
 
 from pydeblur import psf
 from pydeblur.blind import BlindDeblurrer, blind_deconvolve
@@ -98,7 +98,7 @@ def evaluate(cases, prior, final_step, references):
 def large_photo_seconds():
     photo = imread(list_images(ROOT / "val")[0], dtype=np.float32)
     photo = np.tile(photo, (4, 4, 1))[:1074, :1074]  # 1000x1000 colour after 'valid' blur
-    kernel = psf.trajectory(75, length=60, rng=5)
+    kernel = shake_spanning(75, np.random.default_rng(5))
     blurry, _, _ = degrade(photo, psf=kernel, noise_sigma=0.01, rng=0)
     start = time.perf_counter()
     blind_deconvolve(blurry, 75)

@@ -1,16 +1,16 @@
 """Blind deconvolution with large camera shake: 31-75 px kernels on BSDS val photos.
 
-Five BSDS500 *val* photos (grey, the whole frame enlarged twice to 962x642, so that a 75 px
-kernel is at most a quarter of the blurred image's side) each blurred by four
-camera-shake trajectories of this package's generator with supports of about 31, 45, 61
-and 75 px ('valid' blur, 1 % noise). Rows: ``BlindDeblurrer()`` defaults (not told the
-size) and ``BlindDeblurrer(psf_size=side + 4)``; columns: mean PSNR after the best shift
-within 10 px on a 0.25 px grid (15 px border; and with integer shifts), the blurry
-input's, how many results are worse than their input by more than 0.5 dB, and seconds
-per image. The issue's targets: mean >= blurry + 5 dB
-and no image more than 0.5 dB worse. Rows (``--only`` picks some, comma-separated):
-``defaults`` (final step 'auto': the learned fusion when torch is installed),
-``defaults-hl`` (the hyper-Laplacian final step, what a torch-less install gets), ``told``.
+Five BSDS500 *val* photos (grey, the whole frame enlarged twice to 962x642, so that a
+75 px kernel is at most a quarter of the blurred image's side) each blurred by four
+camera-shake trajectories of this package's generator whose supports span 31, 45, 61
+and 75 px (+-2 px, :func:`_common.shake_spanning`; 'valid' blur, 1 % noise). Columns:
+mean PSNR after the best shift within 10 px on a 0.25 px grid (15 px border; and with
+integer shifts), the blurry input's, how many results are worse than their input by
+more than 0.5 dB, and seconds per image. The issue's targets: mean >= blurry + 5 dB and
+no image more than 0.5 dB worse. Rows (``--only`` picks some, comma-separated):
+``defaults`` (``BlindDeblurrer()``, not told the size; final step 'auto': the learned
+fusion when torch is installed), ``defaults-hl`` (the hyper-Laplacian final step, what a
+torch-less install gets), ``told`` (``psf_size`` = the kernel's side + 4).
 
     python benchmarks/blind_large.py [BSDS_ROOT] [--only defaults,defaults-hl,told]
 """
@@ -21,9 +21,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from _common import markdown_table, report
+from _common import markdown_table, report, shake_spanning
 
-from pydeblur import psf
 from pydeblur.blind import BlindDeblurrer
 from pydeblur.blind._deblur import resolve_final_step
 from pydeblur.io import imread, list_images
@@ -44,7 +43,7 @@ def cases():
         photo = imread(path, dtype=np.float64).mean(axis=2)
         photo = cv2.resize(photo, (photo.shape[1] * 2, photo.shape[0] * 2), interpolation=cv2.INTER_CUBIC)
         for size in SIZES:
-            kernel = psf.trajectory(size, length=0.9 * size, rng=rng)
+            kernel = shake_spanning(size, rng)
             blurry, sharp, _ = degrade(photo, psf=kernel, noise_sigma=0.01, rng=i * 10 + size)
             out.append({"blurry": blurry, "sharp": sharp, "psf": kernel})
     return out
