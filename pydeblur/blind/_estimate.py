@@ -230,9 +230,10 @@ REFINE_MIN_AGREEMENT = 0.7
 #: The last this many refinement rounds keep the kernel's faint values next to its strokes
 #: (:func:`~pydeblur.blind._kernel_update.clean_kernel` with ``faint``; the rounds before
 #: need the stricter cut while the strokes settle). Hyper-Laplacian final step, 0.25 px shift
-#: protocol: Levin 2009 development half 32.11 -> 32.48 dB (faint values kept anywhere:
-#: 32.36, but the synthetic crops of benchmarks/blind.py fall 26.55 -> 25.84 with speckle);
-#: synthetic crops 26.55 -> 26.62; in all refinement rounds: 32.36 / 26.67.
+#: protocol, grad_weight 4e-3: Levin 2009 development half 32.11 -> 32.48 dB, the synthetic
+#: crops of benchmarks/blind.py 26.55 -> 26.62; in all ten refinement rounds 32.36 / 26.67.
+#: Values down to 2 % kept anywhere instead: Levin 32.42, but the synthetic crops fall
+#: 26.14 -> 25.84 (both without the confidence fallback) with speckle.
 FAINT_ROUNDS = 3
 #: The refinement rounds see at most this window (px) of each frame, its centre: they
 #: cost a full-resolution latent and kernel step each (2.4 s on a 1 MP photo with a 75 px
