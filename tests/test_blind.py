@@ -273,6 +273,44 @@ def test_an_untrusted_estimate_keeps_the_input_and_says_why():
     np.testing.assert_array_equal(kernel, deblurrer.psf_)
 
 
+def test_an_untrusted_auto_estimate_is_retried_once_at_a_smaller_size(monkeypatch):
+    import pydeblur.blind._deblur as deblur
+
+    calls = []
+    sound = {"convergence": 0.95, "scale_agreement": 0.97, "size": 31}
+    wandering = {"convergence": 0.5, "scale_agreement": 0.6, "size": 51}
+
+    def fake_estimate(image, psf_size, *, auto_max=None, **params):
+        calls.append((psf_size, auto_max))
+        outcomes = fake_estimate.outcomes
+        return np.full((3, 3), len(calls), dtype=float), dict(outcomes[min(len(calls), len(outcomes)) - 1])
+
+    monkeypatch.setattr(deblur, "estimate_with_record", fake_estimate)
+    image = np.zeros((255, 255))
+    fake_estimate.outcomes = [wandering, sound]
+    kernel, confidence, reason = deblur.estimate_trusted(image, "auto", MIN_CONFIDENCE, {})
+    assert calls[1] == ("auto", int(deblur.RETRY_SHARE * 51) | 1)  # 51 -> 31 px
+    assert kernel[0, 0] == 2 and confidence == pytest.approx(0.95) and reason is None
+    calls.clear()
+    fake_estimate.outcomes = [wandering, wandering]  # both untrusted: the first estimate and why
+    kernel, confidence, reason = deblur.estimate_trusted(image, "auto", MIN_CONFIDENCE, {})
+    assert len(calls) == 2 and kernel[0, 0] == 1 and "unreliable" in reason
+    for size, first in ((15, wandering), ("auto", {**wandering, "size": 45}), ("auto", sound)):
+        calls.clear()  # no retry: an explicit size, a retry below RETRY_MIN_SIZE, a trusted estimate
+        fake_estimate.outcomes = [first, sound]
+        deblur.estimate_trusted(image, size, MIN_CONFIDENCE, {})
+        assert len(calls) == 1, size
+
+
+def test_auto_max_bounds_the_auto_size(blurred):
+    from pydeblur.blind._estimate import estimate_with_record
+
+    kernel, record = estimate_with_record(blurred[0], "auto", auto_max=17, refine_iter=0)
+    assert record["size"] == 17 and kernel.shape[0] <= 17
+    with pytest.raises(ValueError, match="auto_max"):
+        estimate_with_record(blurred[0], "auto", auto_max=1)
+
+
 def test_a_constant_image_is_returned_as_it_came():
     flat = np.full((64, 64), 0.5)
     with pytest.warns(UserWarning, match="constant"):

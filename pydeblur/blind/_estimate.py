@@ -27,6 +27,8 @@ EDGE_BLUR = 0.6
 #: final step, 0.25 px shift protocol): 2e-3 32.54 / 26.83 dB, 3e-3 32.63 / 26.80,
 #: 4e-3 32.48 / 26.62.
 GRAD_WEIGHT = 3e-3
+#: Largest kernel psf_size='auto' estimates.
+AUTO_MAX_SIZE = 75
 #: The largest edge_blur accepted: a camera's edges are not softer than this (px).
 MAX_EDGE_BLUR = 3.0
 #: Deprecated parameter names of the blind functions and their new names.
@@ -139,9 +141,12 @@ def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: floa
 def estimate_with_record(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = GRAD_WEIGHT,
                          prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
                          kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, classifier=None,
-                         callback=None):
+                         callback=None, auto_max: int = AUTO_MAX_SIZE):
     """:func:`estimate_psf`, and the record of how the estimate went (see :func:`_estimate_checked`;
-    a constant image, estimated as the identity, has the record ``{"constant": True}``)."""
+    a constant image, estimated as the identity, has the record ``{"constant": True}``).
+
+    ``auto_max`` bounds the size ``psf_size='auto'`` estimates (:func:`auto_psf_size`).
+    """
     frames = [check_image(f, name="image") for f in as_image_list(image, name="image")[0]]
     check_choice(prior, PRIORS, name="prior")
     auto = isinstance(psf_size, str)
@@ -151,7 +156,8 @@ def estimate_with_record(image, psf_size="auto", *, prior: str = "l0", grad_weig
                          f"least {MIN_SIDE} px (a 3x3 kernel at a quarter of the side). Use a larger image.")
     if auto:
         check_choice(psf_size, ("auto",), name="psf_size")
-        psf_size = auto_psf_size(shorter)
+        auto_max = check_number(auto_max, name="auto_max", low=3, integer=True)
+        psf_size = min(auto_psf_size(shorter), auto_max | 1)
     psf_size = check_number(psf_size, name="psf_size", low=3, integer=True)
     if psf_size % 2 == 0:
         raise ValueError(f"psf_size must be odd (a centred kernel), got {psf_size}.")
@@ -194,10 +200,6 @@ def _warn_about_content(frames) -> int:
                           "blacks), where blur is not a convolution: expect ringing around them and a less "
                           "reliable kernel.", UserWarning, stacklevel=4)
     return constant
-
-
-#: Largest kernel psf_size='auto' estimates.
-AUTO_MAX_SIZE = 75
 
 
 def auto_psf_size(shorter_side: int) -> int:
@@ -246,7 +248,8 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
                       kernel_reg, edge_blur=EDGE_BLUR, classifier, callback, trim=False):
     """:func:`estimate_psf` on checked frames (internal callers validate once, at their entry).
 
-    Returns the kernel and a record of how the estimate went: ``convergence`` (the
+    Returns the kernel and a record of how the estimate went: ``size`` (the side estimated,
+    before any trim), ``convergence`` (the
     normalised cross-correlation of the first and last kernels of the finest pyramid
     level), ``scale_agreement`` (of the last kernels of the two finest levels, the
     coarser one enlarged), ``refined`` (whether the refinement rounds were kept) and
@@ -294,7 +297,7 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
         kernel = rounds.run(resized, kernel, iter_per_level, grad_weight, prior_weight, patch, level + 1)
     record = {"convergence": kernel_similarity(rounds.first_kernel, kernel),
               "scale_agreement": kernel_similarity(coarser, kernel) if n_levels > 1 else 1.0,
-              "refined": False, "refine_agreement": None}
+              "refined": False, "refine_agreement": None, "size": psf_size}
     if trim:
         kernel = trim_to_support(kernel)
     if refine_iter:
