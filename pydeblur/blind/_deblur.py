@@ -163,10 +163,11 @@ def _distrust_reason(record: dict, confidence: float, min_confidence: float) -> 
 #: over its box at every pyramid level. benchmarks/blind_large.py (shake spanning 31-75 px,
 #: 962x642, so 75 px estimates, then 45 px ones where those were not trusted): one more
 #: trusted estimate (+8.2 dB), the mean gain over the blurry input +1.36 -> +1.77 dB, and
-#: 21 -> 29 s per image; the Levin 2009 estimates are all trusted the first time.
+#: 21 -> 29 s per image; the Levin 2009 development half has no untrusted estimate.
 RETRY_SHARE = 0.6
 #: No retry below this size: too small a kernel for a shake the first estimate could not
-#: explain (at 27 px the confidence rose to 0.76-0.93 with gains of -0.6 to +0.5 dB there).
+#: explain (benchmarks/blind_large.py, where the 75 px estimates failed: 27 px ones gained
+#: -0.6 to +0.9 dB, one +3.2, and read confidences up to 0.93 on some that made a photo worse).
 RETRY_MIN_SIZE = 31
 
 
