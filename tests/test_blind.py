@@ -307,6 +307,7 @@ def test_auto_max_bounds_the_auto_size(blurred):
 
     kernel, record = estimate_with_record(blurred[0], "auto", auto_max=17, refine_iter=0)
     assert record["size"] == 17 and kernel.shape[0] <= 17
+    assert estimate_with_record(blurred[0], "auto", auto_max=18, refine_iter=0)[1]["size"] == 17  # odd, <= 18
     with pytest.raises(ValueError, match="auto_max"):
         estimate_with_record(blurred[0], "auto", auto_max=1)
 

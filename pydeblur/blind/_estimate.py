@@ -157,7 +157,7 @@ def estimate_with_record(image, psf_size="auto", *, prior: str = "l0", grad_weig
     if auto:
         check_choice(psf_size, ("auto",), name="psf_size")
         auto_max = check_number(auto_max, name="auto_max", low=3, integer=True)
-        psf_size = min(auto_psf_size(shorter), auto_max | 1)
+        psf_size = min(auto_psf_size(shorter), (auto_max - 1) | 1)  # odd, never above auto_max
     psf_size = check_number(psf_size, name="psf_size", low=3, integer=True)
     if psf_size % 2 == 0:
         raise ValueError(f"psf_size must be odd (a centred kernel), got {psf_size}.")
