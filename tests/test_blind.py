@@ -65,7 +65,7 @@ def test_parameters_change_the_estimate(blurred):
     blurry, _, _ = blurred
     base = estimate_psf(blurry, 15)
     changes = ({"grad_weight": 2e-2}, {"kernel_reg": 300.0}, {"iter_per_level": 2}, {"prior": "dark_channel"},
-               {"edge_blur": 0.0})
+               {"edge_blur": 0.0}, {"pyramid_kernel_reg": 10.0})
     for change in changes:
         assert not np.allclose(estimate_psf(blurry, 15, **change), base), change
     assert not np.allclose(estimate_psf(blurry, 15, prior="dark_channel", prior_weight=4e-2),
@@ -80,6 +80,19 @@ def test_the_kernel_step_solves_its_least_squares_problem():
     assert estimate.shape == (9, 9) and estimate.sum() == pytest.approx(1)
     assert kernel_similarity(estimate, truth) > 0.999
     np.testing.assert_allclose(estimate, truth, atol=0.005)  # only the pruned faint taps differ
+
+
+def test_a_relative_kernel_weight_does_not_depend_on_the_photo_s_contrast():
+    sharp = sample_image("camera", dtype=np.float64)[100:260, 100:260]
+    blurry = convolve(sharp, psf.trajectory(9, rng=3), boundary="periodic")
+
+    def estimate(contrast, **weight):
+        return estimate_kernel([(gradients(contrast * sharp), contrast * blurry)], 9, **weight)
+
+    np.testing.assert_allclose(estimate(0.2, gamma=0.5, relative=True), estimate(1.0, gamma=0.5, relative=True),
+                               atol=1e-9)
+    # a fixed weight counts for more against a low-contrast photo's weaker gradients
+    assert not np.allclose(estimate(0.2, gamma=30.0), estimate(1.0, gamma=30.0), atol=1e-3)
 
 
 def test_cleaning_keeps_faint_values_only_next_to_the_strokes():

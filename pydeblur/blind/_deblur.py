@@ -16,7 +16,15 @@ from ..operators import convolve
 from ..restoration import hyper_laplacian
 from ..restoration._problem import auto_lams
 from ..restoration.hyper_laplacian import AUTO_LAM_SCALE
-from ._estimate import EDGE_BLUR, GRAD_WEIGHT, RENAMED, _luminance, estimate_psf, estimate_with_record
+from ._estimate import (
+    EDGE_BLUR,
+    GRAD_WEIGHT,
+    PYRAMID_KERNEL_REG,
+    RENAMED,
+    _luminance,
+    estimate_psf,
+    estimate_with_record,
+)
 
 #: Search interval of ``BlindDeblurrer.fit`` on pairs for ``final_lam``.
 FINAL_LAM_TUNE_RANGE = (10.0, 1e5)
@@ -214,7 +222,8 @@ def _check_guard(min_confidence, fallback):
 @renamed_parameters(**RENAMED)
 def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = GRAD_WEIGHT,
                      prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
-                     kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, final_lam="auto",
+                     kernel_reg: float = 30.0, pyramid_kernel_reg: float = PYRAMID_KERNEL_REG,
+                 edge_blur: float = EDGE_BLUR, final_lam="auto",
                      final_step: str = "auto", clip: bool = False,
                      min_confidence: float = MIN_CONFIDENCE, fallback: str = "input",
                      callback=None):
@@ -232,9 +241,11 @@ def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: 
         Odd side of the kernel to estimate (a little larger than the blur), or 'auto'
         (the default): a generous size from the image, the result trimmed to its support
         (see :func:`estimate_psf`).
-    prior, grad_weight, prior_weight, iter_per_level, refine_iter, kernel_reg, edge_blur, callback
+    prior, grad_weight, prior_weight, iter_per_level, refine_iter, kernel_reg, pyramid_kernel_reg
         Passed to :func:`estimate_psf` (``lam``, ``lam_prior``, ``n_iter`` and ``gamma``
         are the deprecated names of the four weights and counts).
+    edge_blur, callback
+        Passed to :func:`estimate_psf`.
     final_lam : 'auto' or float
         Data weight of the final hyper-Laplacian restoration (its ``lam``). 'auto'
         (:func:`final_restoration`) starts from hyper-Laplacian's noise rule with a margin
@@ -281,7 +292,7 @@ def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: 
     check_choice(final_step, FINAL_STEPS, name="final_step")
     params = {"prior": prior, "grad_weight": grad_weight, "prior_weight": prior_weight,
               "iter_per_level": iter_per_level, "refine_iter": refine_iter, "kernel_reg": kernel_reg,
-              "edge_blur": edge_blur, "callback": callback}
+              "pyramid_kernel_reg": pyramid_kernel_reg, "edge_blur": edge_blur, "callback": callback}
     kernel, _, reason = estimate_trusted(image, psf_size, min_confidence, params)
     restored = _guarded_restoration(image, kernel, reason, final_lam=final_lam, clip=clip, fallback=fallback,
                                     final_step=final_step)
@@ -322,7 +333,8 @@ class BlindDeblurrer(BaseDeblurrer):
     @renamed_parameters(positional=("prior", "psf_size"), **RENAMED)
     def __init__(self, *, prior: str = "l0", psf_size="auto", grad_weight: float = GRAD_WEIGHT,
                  prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
-                 kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, final_lam="auto",
+                 kernel_reg: float = 30.0, pyramid_kernel_reg: float = PYRAMID_KERNEL_REG,
+                 edge_blur: float = EDGE_BLUR, final_lam="auto",
                  final_step: str = "auto", clip: bool = False,
                  min_confidence: float = MIN_CONFIDENCE, fallback: str = "input",
                  tune_range=FINAL_LAM_TUNE_RANGE):
@@ -333,7 +345,8 @@ class BlindDeblurrer(BaseDeblurrer):
     def _estimation_params(self) -> dict:
         return {"prior": self.prior, "grad_weight": self.grad_weight, "prior_weight": self.prior_weight,
                 "iter_per_level": self.iter_per_level, "refine_iter": self.refine_iter,
-                "kernel_reg": self.kernel_reg, "edge_blur": self.edge_blur}
+                "kernel_reg": self.kernel_reg, "pyramid_kernel_reg": self.pyramid_kernel_reg,
+                "edge_blur": self.edge_blur}
 
     def _final_lam(self):
         fitted = getattr(self, "final_lam_", None)

@@ -27,6 +27,18 @@ EDGE_BLUR = 0.6
 #: final step, 0.25 px shift protocol): 2e-3 32.54 / 26.83 dB, 3e-3 32.63 / 26.80,
 #: 4e-3 32.48 / 26.62.
 GRAD_WEIGHT = 3e-3
+#: Tikhonov weight of the pyramid's kernel steps, as a share of the latent gradients'
+#: energy (:func:`~pydeblur.blind._kernel_update.estimate_kernel` with ``relative``). A fixed
+#: weight (``kernel_reg``, 30) dominated the data of the small coarse images (2.5 times the
+#: energy at the 3x3 level) and faded at the large fine ones (0.07 at 962x642): the kernel
+#: filled whatever box the level gave it, and a 31-45 px shake estimated in 'auto''s
+#: 75 px box spread. benchmarks/blind_large.py cases, final step hyper-Laplacian, no
+#: fallback, mean gain over the blurry input: fixed -2.34 dB; relative 0.6 / 1.2 / 2.4 on
+#: half the cases +2.41 / +3.54 / +3.07 (fixed on that half: -2.64), 1.2 on all +3.13.
+#: The refinement rounds keep the fixed weight: relative there, the Levin 2009 development
+#: half lost 0.1-0.9 dB. With 1.2 in the pyramid only: Levin 32.63 -> 32.56 dB, synthetic
+#: BSDS crops of benchmarks/blind.py 26.80 -> 26.76 (0.6: 32.48; 1.8: 32.53 on Levin).
+PYRAMID_KERNEL_REG = 1.2
 #: Largest kernel psf_size='auto' estimates.
 AUTO_MAX_SIZE = 75
 #: The largest edge_blur accepted: a camera's edges are not softer than this (px).
@@ -59,8 +71,8 @@ def _odd(value: float) -> int:
 @renamed_parameters(**RENAMED)
 def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = GRAD_WEIGHT,
                  prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
-                 kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, classifier=None,
-                 callback=None) -> np.ndarray:
+                 kernel_reg: float = 30.0, pyramid_kernel_reg: float = PYRAMID_KERNEL_REG,
+                 edge_blur: float = EDGE_BLUR, classifier=None, callback=None) -> np.ndarray:
     """Estimate the blur kernel of a photo from the photo alone, coarse to fine.
 
     The kernel is estimated on the luminance over a pyramid whose levels differ by a
@@ -68,7 +80,7 @@ def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: floa
     level, ``iter_per_level`` rounds alternate a latent-image step (an L0-type prior,
     see ``prior``) with a kernel step: least squares on the latent image's salient
     gradients (a threshold that keeps every orientation represented and relaxes by
-    1.1 per round) with Tikhonov weight ``kernel_reg``, solved by conjugate gradients on the
+    1.1 per round) with Tikhonov weight ``pyramid_kernel_reg``, solved by conjugate gradients on the
     kernel's support, then non-negativity, pruning, removal of stray components, unit
     sum and re-centring. The prior weights restart at every level and decay by 1.1 per
     round; ``refine_iter`` more rounds at the finest level go on decaying them. The
@@ -106,7 +118,11 @@ def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: floa
         The last ``FAINT_ROUNDS`` of them keep the faint values next to the strokes, where
         real shake moved fast.
     kernel_reg : float
-        Tikhonov weight of the kernel step (was ``gamma``).
+        Tikhonov weight of the refinement rounds' kernel steps (was ``gamma``).
+    pyramid_kernel_reg : float
+        Tikhonov weight of the pyramid's kernel steps, as a share of the salient latent
+        gradients' energy, so that it weighs the same at every level: a fixed weight
+        swamps the small coarse images, where the kernel then fills its box.
     edge_blur : float
         Sigma (px) of the Gaussian the estimate is finally deconvolved by
         (:func:`~pydeblur.blind._kernel_update.remove_edge_blur`): the L0 latent image has
@@ -134,14 +150,16 @@ def estimate_psf(image, psf_size="auto", *, prior: str = "l0", grad_weight: floa
     """
     return estimate_with_record(image, psf_size, prior=prior, grad_weight=grad_weight,
                                 prior_weight=prior_weight, iter_per_level=iter_per_level,
-                                refine_iter=refine_iter, kernel_reg=kernel_reg, edge_blur=edge_blur,
+                                refine_iter=refine_iter, kernel_reg=kernel_reg,
+                                pyramid_kernel_reg=pyramid_kernel_reg, edge_blur=edge_blur,
                                 classifier=classifier, callback=callback)[0]
 
 
 def estimate_with_record(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = GRAD_WEIGHT,
                          prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
-                         kernel_reg: float = 30.0, edge_blur: float = EDGE_BLUR, classifier=None,
-                         callback=None, auto_max: int = AUTO_MAX_SIZE):
+                         kernel_reg: float = 30.0, pyramid_kernel_reg: float = PYRAMID_KERNEL_REG,
+                         edge_blur: float = EDGE_BLUR, classifier=None, callback=None,
+                         auto_max: int = AUTO_MAX_SIZE):
     """:func:`estimate_psf`, and the record of how the estimate went (see :func:`_estimate_checked`;
     a constant image, estimated as the identity, has the record ``{"constant": True}``).
 
@@ -170,7 +188,8 @@ def estimate_with_record(image, psf_size="auto", *, prior: str = "l0", grad_weig
         return pad_to(np.ones((1, 1)), (side, side)), {"constant": True}
     return _estimate_checked(frames, psf_size, prior=prior, grad_weight=grad_weight,
                              prior_weight=prior_weight, iter_per_level=iter_per_level,
-                             refine_iter=refine_iter, kernel_reg=kernel_reg, edge_blur=edge_blur,
+                             refine_iter=refine_iter, kernel_reg=kernel_reg,
+                             pyramid_kernel_reg=pyramid_kernel_reg, edge_blur=edge_blur,
                              classifier=classifier, callback=callback, trim=auto)
 
 
@@ -245,7 +264,8 @@ REFINE_WINDOW = 384
 
 
 def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, iter_per_level, refine_iter,
-                      kernel_reg, edge_blur=EDGE_BLUR, classifier, callback, trim=False):
+                      kernel_reg, pyramid_kernel_reg=PYRAMID_KERNEL_REG, edge_blur=EDGE_BLUR, classifier,
+                      callback, trim=False):
     """:func:`estimate_psf` on checked frames (internal callers validate once, at their entry).
 
     Returns the kernel and a record of how the estimate went: ``size`` (the side estimated,
@@ -269,12 +289,13 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
     iter_per_level = check_number(iter_per_level, name="iter_per_level", low=1, integer=True)
     refine_iter = check_number(refine_iter, name="refine_iter", low=0, integer=True)
     kernel_reg = check_number(kernel_reg, name="kernel_reg", low=0)
+    pyramid_kernel_reg = check_number(pyramid_kernel_reg, name="pyramid_kernel_reg", low=0)
     edge_blur = check_number(edge_blur, name="edge_blur", low=0, high=MAX_EDGE_BLUR)
     # float64: float32 FFTs are twice as fast and gave the same on the Levin development half
     # (31.92 vs 31.93 dB), but 0.25 dB less for l0_text on benchmarks/blind.py's synthetic crops
     greys = [_luminance(frame) for frame in frames]
     n_levels = max(1, math.ceil(math.log(psf_size / 3) / math.log(math.sqrt(2))) + 1)
-    rounds = _Rounds(prior, _learned_gradient(prior, classifier), kernel_reg, callback, n_levels)
+    rounds = _Rounds(prior, _learned_gradient(prior, classifier), callback, n_levels)
     kernel = np.zeros((3, 3))
     kernel[1, 1:] = 0.5
     kernel = center(kernel)
@@ -294,7 +315,8 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
         resized = [_resize(g, shape) if shape != g.shape else g
                    for g, shape in zip(greys, shapes, strict=True)]
         patch = max(3, _odd(35 * scale * min(1.0, min(shapes[0]) / 255)))
-        kernel = rounds.run(resized, kernel, iter_per_level, grad_weight, prior_weight, patch, level + 1)
+        kernel = rounds.run(resized, kernel, iter_per_level, grad_weight, prior_weight, patch, level + 1,
+                            kernel_reg=pyramid_kernel_reg, relative_reg=True)
     record = {"convergence": kernel_similarity(rounds.first_kernel, kernel),
               "scale_agreement": kernel_similarity(coarser, kernel) if n_levels > 1 else 1.0,
               "refined": False, "refine_agreement": None, "size": psf_size}
@@ -304,7 +326,7 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
         decay = 1.1**iter_per_level  # the weights go on from where the finest level left them
         windows = [_centre_window(g, REFINE_WINDOW) for g in greys]
         refined = rounds.run(windows, kernel, refine_iter, grad_weight / decay, prior_weight / decay, patch,
-                             n_levels, first=iter_per_level, faint_last=FAINT_ROUNDS)
+                             n_levels, kernel_reg=kernel_reg, first=iter_per_level, faint_last=FAINT_ROUNDS)
         refined = trim_to_support(refined) if trim else refined
         record["refine_agreement"] = kernel_similarity(kernel, refined)
         if record["refine_agreement"] >= REFINE_MIN_AGREEMENT:
@@ -327,15 +349,18 @@ class _Rounds:
     ``first_kernel`` is the kernel after the first round of the latest :meth:`run`.
     """
 
-    def __init__(self, prior, learned_gradient, kernel_reg, callback, levels):
-        self.prior, self.learned_gradient, self.kernel_reg = prior, learned_gradient, kernel_reg
+    def __init__(self, prior, learned_gradient, callback, levels):
+        self.prior, self.learned_gradient = prior, learned_gradient
         self.callback, self.levels = callback, levels
 
-    def run(self, greys, kernel, count, lam_grad, lam_second, patch, level, first=0, faint_last=0):
+    def run(self, greys, kernel, count, lam_grad, lam_second, patch, level, *, kernel_reg, relative_reg=False,
+            first=0, faint_last=0):
         """``count`` rounds on ``greys`` (this scale's frames) from ``kernel``; the new kernel.
 
         The prior weights and every frame's gradient threshold decay by 1.1 per round; the
-        last ``faint_last`` rounds keep the kernel's faint values next to its strokes.
+        kernel steps' Tikhonov weight is ``kernel_reg`` (a share of the latent gradients'
+        energy with ``relative_reg``); the last ``faint_last`` rounds keep the kernel's faint
+        values next to its strokes.
         """
         size = kernel.shape[0]
         padded = [pad_channel(g, padding_plan(g.shape, (size, size), "smooth"), "smooth") for g in greys]
@@ -355,7 +380,7 @@ class _Rounds:
                 thresholds[f] /= 1.1
                 observations.append(((gx, gy), frame))
             faint = iteration >= first + count - faint_last
-            kernel = estimate_kernel(observations, size, gamma=self.kernel_reg, faint=faint)
+            kernel = estimate_kernel(observations, size, gamma=kernel_reg, relative=relative_reg, faint=faint)
             if self.first_kernel is None:
                 self.first_kernel = kernel
             lam_grad, lam_second = max(lam_grad / 1.1, 1e-4), max(lam_second / 1.1, 1e-4)

@@ -41,14 +41,17 @@ def salient_gradients(latent: np.ndarray, size: int, threshold: float | None = N
     return gx * mask, gy * mask, threshold
 
 
-def estimate_kernel(observations, size: int, *, gamma: float, n_cg: int = 20,
+def estimate_kernel(observations, size: int, *, gamma: float, relative: bool = False, n_cg: int = 20,
                     faint: bool = False) -> np.ndarray:
     """``argmin_k sum_f ||grad(x_f) * k - grad(y_f)||^2 + gamma ||k||^2`` over size x size kernels.
 
     ``observations`` is a list of ``(latent_gradients, blurry)``, one per frame that shares
     the kernel (usually one): the (possibly thresholded) horizontal and vertical forward
     differences of the frame's latent image, and the frame's (extended) blurry image.
-    The frames' normal equations add up.
+    The frames' normal equations add up. With ``relative``, ``gamma`` is a share of the
+    latent gradients' energy (``sum_f ||grad(x_f)||^2``, the normal matrix's diagonal):
+    the weight then means the same on a small or a large image, with few or many salient
+    gradients, at any contrast.
 
     The normal equations are solved by ``n_cg`` conjugate-gradient steps from a flat
     kernel, with the kernel confined to its support. Their matrix is a convolution with
@@ -75,6 +78,9 @@ def estimate_kernel(observations, size: int, *, gamma: float, n_cg: int = 20,
             gram += by_latent.gram
         autocorrelation += _centred_lags(scipy.fft.irfft2(gram, s=shape), size - 1)
         rhs += _centred_lags(scipy.fft.irfft2(correlation, s=shape), half)
+
+    if relative:
+        gamma = gamma * autocorrelation[size - 1, size - 1]
 
     def normal_operator(kernel):
         return gamma * kernel + scipy.signal.fftconvolve(kernel, autocorrelation, mode="same")
