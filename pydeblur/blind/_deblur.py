@@ -223,7 +223,7 @@ def _check_guard(min_confidence, fallback):
 def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: float = GRAD_WEIGHT,
                      prior_weight: float = 4e-3, iter_per_level: int = 5, refine_iter: int = 10,
                      kernel_reg: float = 30.0, pyramid_kernel_reg: float = PYRAMID_KERNEL_REG,
-                 edge_blur: float = EDGE_BLUR, final_lam="auto",
+                     edge_blur: float = EDGE_BLUR, final_lam="auto",
                      final_step: str = "auto", clip: bool = False,
                      min_confidence: float = MIN_CONFIDENCE, fallback: str = "input",
                      callback=None):

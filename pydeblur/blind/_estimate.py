@@ -35,9 +35,10 @@ GRAD_WEIGHT = 3e-3
 #: 75 px box spread. benchmarks/blind_large.py cases, final step hyper-Laplacian, no
 #: fallback, mean gain over the blurry input: fixed -2.34 dB; relative 0.6 / 1.2 / 2.4 on
 #: half the cases +2.41 / +3.54 / +3.07 (fixed on that half: -2.64), 1.2 on all +3.13.
-#: The refinement rounds keep the fixed weight: relative there, the Levin 2009 development
-#: half lost 0.1-0.9 dB. With 1.2 in the pyramid only: Levin 32.63 -> 32.56 dB, synthetic
-#: BSDS crops of benchmarks/blind.py 26.80 -> 26.76 (0.6: 32.48; 1.8: 32.53 on Levin).
+#: The refinement rounds keep the fixed weight: relative there too, the Levin 2009
+#: development half lost 0.7-1.6 dB (0.6 / 1.2 everywhere: 31.92 / 31.00 dB). With 1.2 in
+#: the pyramid only: Levin 32.63 -> 32.56 dB, the synthetic BSDS crops of
+#: benchmarks/blind.py 26.80 -> 26.76 (0.6: 32.48, 1.8: 32.53 on Levin).
 PYRAMID_KERNEL_REG = 1.2
 #: Largest kernel psf_size='auto' estimates.
 AUTO_MAX_SIZE = 75
