@@ -5,7 +5,7 @@ Minimises ``||k * x - y||^2 + lam_grad ||grad x||_0 + lam_intensity ||x||_0
 score) for a fixed kernel (periodic boundary on an already extended image).
 Auxiliary variables for the gradient, the intensity and the dark channel are each
 the hard-thresholded current value, the one for ``f`` a gradient step from it; their
-penalty weights double from ``2 lam`` up to ``beta_max``, and every round ends with
+penalty weights grow by ``BETA_GROWTH`` from ``2 lam`` up to ``beta_max``, and every round ends with
 one Fourier-domain solve for ``x``.
 """
 
@@ -15,6 +15,13 @@ import numpy as np
 
 from ..operators import BlurOperator, gradient_energy
 
+#: Factor by which the splitting weight beta grows per round (Xu et al. double it). Global,
+#: hyper-Laplacian final step, 2 / 3 / 4 / 8: Levin 2009 development half 32.56 / 32.55 /
+#: 32.53 / 31.95 dB; the synthetic crops of benchmarks/blind.py 26.91 / 27.11 / 27.06 /
+#: 26.92; benchmarks/blind_large.py --per-case on half the cases +3.46 / +4.05 / +4.40 /
+#: +5.19 dB at 16.6 / 15.5 / 11.9 / 9.0 s per estimate (why faster growth helps large
+#: kernels was not traced; perhaps a latent image further from the L0 optimum keeps more weak edges).
+BETA_GROWTH = 4.0
 #: The learned prior's gradient is recomputed every this many splitting rounds.
 LEARNED_REFRESH = 3
 
@@ -70,6 +77,6 @@ def restore_latent(blurry: np.ndarray, kernel: np.ndarray, *, lam_grad: float, l
             numerator += beta * blur.rfft2(target)
         x = blur.solve(numerator, weight=1.0, prior_spectrum=grad_energy,
                        prior_weight=beta if lam_grad > 0 else 0.0, identity_weight=weight)
-        beta *= 2
+        beta *= BETA_GROWTH
         step += 1
     return x
