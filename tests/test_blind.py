@@ -260,6 +260,19 @@ def test_auto_size_is_generous_and_the_estimate_is_trimmed(blurred):
     assert kernel_similarity(kernel, truth) > 0.8
 
 
+def test_the_auto_box_holds_a_75px_shake_that_dwells_at_one_end():
+    from pydeblur.blind._estimate import auto_psf_size, trim_to_support
+    from pydeblur.psf._utils import center, pad_to
+
+    shake = np.zeros((75, 75))
+    shake[37, :] = 1.0
+    shake[37, 65:] = 3.0  # the camera slowed down here: the centroid moves towards this end
+    centred = center(pad_to(shake / shake.sum(), (151, 151)))
+    box = trim_to_support(centred, margin=0).shape[0]
+    assert box > 75  # a 75 px box centred on the centroid would cut the stroke's other end
+    assert box <= auto_psf_size(1000)
+    assert auto_psf_size(1000) == 99 and auto_psf_size(255) == 51
+
 def test_a_sound_estimate_is_trusted(blurred):
     blurry, _, _ = blurred
     deblurrer = BlindDeblurrer(psf_size=15).fit(blurry)
