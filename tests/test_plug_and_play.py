@@ -94,6 +94,53 @@ def test_bad_input_is_refused(weights, tmp_path):
         plug_and_play(np.zeros((16, 16, 4)), KERNEL, denoiser=weights)
 
 
+def test_a_warm_start_is_checked_and_used(weights):
+    from pydeblur.restoration.plug_and_play import START_SIGMA, warm_started
+
+    image = smooth_image((32, 36))
+    first = smooth_image((32, 36), seed=5)
+    before = first.copy()
+    cold = warm_started(image, KERNEL, init=None, start_sigma=START_SIGMA, denoiser=weights, max_iter=2)
+    np.testing.assert_array_equal(cold, plug_and_play(image, KERNEL, denoiser=weights, max_iter=2))
+    warm = warm_started(image, KERNEL, init=first, start_sigma=START_SIGMA, denoiser=weights, max_iter=2)
+    assert not np.allclose(warm, cold)
+    np.testing.assert_array_equal(first, before)  # the first estimate is not overwritten
+    seen = []
+    warm_started(image, KERNEL, init=first, start_sigma=0.05, denoiser=weights, max_iter=2,
+                 callback=lambda info: seen.append(info["sigma"]))
+    assert seen[0] == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="init has shape"):
+        warm_started(image, KERNEL, init=first[:30], start_sigma=0.05, denoiser=weights)
+    for bad in (0.0, 0.5):
+        with pytest.raises(ValueError, match="start_sigma"):
+            warm_started(image, KERNEL, init=None, start_sigma=bad, denoiser=weights)
+
+
+def test_the_blind_fusion_warm_starts_plug_and_play_on_large_photos(monkeypatch):
+    import importlib
+
+    from pydeblur.blind import _deblur
+    from pydeblur.blind._deblur import final_restoration
+
+    module = importlib.import_module("pydeblur.restoration.plug_and_play")
+    calls = []
+
+    def recording(image, psf, *, init, start_sigma, **kwargs):
+        calls.append((None if init is None else init.copy(), start_sigma, kwargs.get("max_iter", 8)))
+        return np.zeros_like(image)
+
+    monkeypatch.setattr(module, "warm_started", recording)
+    image = smooth_image((40, 40))
+    classical = final_restoration(image, KERNEL, final_step="hyper_laplacian")
+    fused = final_restoration(image, KERNEL, final_step="fusion")
+    assert calls[-1] == (None, module.START_SIGMA, 8)  # small photos: the full cold schedule
+    np.testing.assert_allclose(fused, classical / 2)
+    monkeypatch.setattr(_deblur, "WARM_START_PIXELS", 1000)
+    final_restoration(image, KERNEL, final_step="fusion")
+    init, start, iterations = calls[-1]
+    np.testing.assert_allclose(init, classical)  # warm from the hyper-Laplacian restoration
+    assert (start, iterations) == (_deblur.WARM_START["start_sigma"], _deblur.WARM_START["max_iter"])
+
 def test_deblurrer_contract(weights):
     assert solver_signature_matches(PlugAndPlayDeblurrer)
     pair = degrade(smooth_image((32, 32), seed=3), psf=KERNEL, noise_sigma=0.01, rng=0)

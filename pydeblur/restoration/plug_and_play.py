@@ -36,10 +36,10 @@ def auto_noise_sigma(image: np.ndarray) -> float:
     return max(float(np.mean(estimate_noise_sigma(image))), MIN_AUTO_SIGMA)
 
 
-def _schedule(noise_sigma: float, max_iter: int) -> np.ndarray:
-    """Denoiser strengths from START_SIGMA down to the noise level, log-spaced (DPIR)."""
+def _schedule(noise_sigma: float, max_iter: int, start_sigma: float = START_SIGMA) -> np.ndarray:
+    """Denoiser strengths from ``start_sigma`` down to the noise level, log-spaced (DPIR)."""
     end = max(noise_sigma, 1e-4)
-    return np.geomspace(max(START_SIGMA, end), end, max_iter)
+    return np.geomspace(max(start_sigma, end), end, max_iter)
 
 
 def _ensemble_denoise(denoise, image: np.ndarray, sigma: float) -> np.ndarray:
@@ -93,7 +93,6 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = 8, denoiser
         ``sigma`` (the denoiser strength) and ``estimate`` (read-only, cropped).
     device, precision
         Where and how the denoiser runs (CUDA when available; bf16 where native).
-
     Returns
     -------
     numpy.ndarray
@@ -109,6 +108,20 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = 8, denoiser
     K. Zhang, W. Zuo, S. Gu and L. Zhang, "Learning deep CNN denoiser prior for image
     restoration", CVPR 2017; K. Zhang et al., "Plug-and-play image restoration with deep
     denoiser prior", TPAMI 2021.
+    """
+    return warm_started(image, psf, init=None, start_sigma=START_SIGMA, noise_sigma=noise_sigma,
+                        max_iter=max_iter, denoiser=denoiser, boundary=boundary, ensemble=ensemble, clip=clip,
+                        workers=workers, callback=callback, device=device, precision=precision)
+
+
+def warm_started(image, psf, *, init, start_sigma: float, noise_sigma="auto", max_iter: int = 8,
+                 denoiser: str = "denoiser", boundary: str = "smooth", ensemble: bool = False,
+                 clip: bool = False, workers=None, callback=None, device=None,
+                 precision: str = "auto") -> np.ndarray:
+    """:func:`plug_and_play` whose first data step pulls towards ``init`` (a first estimate of the
+    sharp image, the shape of ``image``; None: the blurry image) and whose schedule starts at
+    ``start_sigma`` (in (0, 50/255]): a warm start from another solver's restoration lets a
+    shorter schedule from a lower strength do.
     """
     image = check_image(image)
     if image.ndim == 3 and image.shape[2] != 3:
@@ -126,8 +139,16 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = 8, denoiser
         sigma = auto_noise_sigma(image)
     else:
         sigma = check_number(noise_sigma, name="noise_sigma", low=0)
+    if init is not None:
+        init = check_image(init, name="init")
+        if init.shape != image.shape:
+            raise ValueError(f"init has shape {init.shape}, but the image has {image.shape}: pass a first "
+                             "estimate of the same shape as the image, or None.")
 
     from ..nets.denoiser import MAX_SIGMA, DenoiserRunner
+
+    start_sigma = check_number(start_sigma, name="start_sigma", low=0, low_inclusive=False,
+                               high=MAX_SIGMA * (1 + 1e-6))
 
     runner = DenoiserRunner(denoiser, device=device, precision=precision, tile=DENOISER_TILE)
     plan = padding_plan(image.shape, psf.shape, boundary)
@@ -142,8 +163,10 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = 8, denoiser
         blurs = [BlurOperator(psf[:, :, c], plan[:2], dtype=image.dtype, workers=workers)
                  for c in range(channels)]
     z = np.stack(observed, axis=2) if channels == 3 else observed[0].copy()
+    if init is not None:
+        z[crop] = init
     padded = bool(plan[:2] != (h, w))
-    sigmas = _schedule(sigma, max_iter)
+    sigmas = _schedule(sigma, max_iter, start_sigma)
     x = np.empty(z.shape, dtype=image.dtype)
     for iteration, strength in enumerate(sigmas, start=1):
         mu = LAMBDA * max(sigma, 1e-4) ** 2 / strength**2
