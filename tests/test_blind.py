@@ -273,25 +273,6 @@ def test_the_auto_box_holds_a_75px_shake_that_dwells_at_one_end():
     assert box <= auto_psf_size(1000)
     assert auto_psf_size(1000) == 99 and auto_psf_size(255) == 51
 
-def test_large_kernel_boxes_get_the_faster_splitting_schedule(monkeypatch):
-    from pydeblur.blind import _estimate, _latent
-
-    assert _latent.splitting_growth(_latent.LARGE_KERNEL) == _latent.BETA_GROWTH
-    assert _latent.splitting_growth(_latent.LARGE_KERNEL + 2) == _latent.LARGE_KERNEL_BETA_GROWTH
-    assert _latent.LARGE_KERNEL_BETA_GROWTH > _latent.BETA_GROWTH
-    seen = []
-
-    def recording(*args, beta_growth, **kwargs):
-        seen.append(beta_growth)
-        return _latent.restore_latent(*args, beta_growth=beta_growth, **kwargs)
-
-    monkeypatch.setattr(_estimate, "restore_latent", recording)
-    image = smooth_image((216, 216))
-    for size, growth in ((53, _latent.LARGE_KERNEL_BETA_GROWTH), (7, _latent.BETA_GROWTH)):
-        seen.clear()
-        estimate_psf(image, size, iter_per_level=1, refine_iter=1, edge_blur=0)
-        assert seen and set(seen) == {growth}  # every latent step of the estimate, refinement included
-
 def test_a_sound_estimate_is_trusted(blurred):
     blurry, _, _ = blurred
     deblurrer = BlindDeblurrer(psf_size=15).fit(blurry)

@@ -14,7 +14,7 @@ from ..methods import PRIORS
 from ..operators import pad_channel, padding_plan
 from ..psf._utils import center, crop, pad_to, rescale
 from ._kernel_update import estimate_kernel, remove_edge_blur, salient_gradients
-from ._latent import restore_latent, splitting_growth
+from ._latent import restore_latent
 
 #: Sigma (px) of the camera's own edge blur that the kernel estimate is freed from
 #: (:func:`remove_edge_blur`). Global, from the Levin 2009 development half (29.17 dB without,
@@ -303,8 +303,7 @@ def _estimate_checked(frames, psf_size, *, prior, grad_weight, prior_weight, ite
     # (31.92 vs 31.93 dB), but 0.25 dB less for l0_text on benchmarks/blind.py's synthetic crops
     greys = [_luminance(frame) for frame in frames]
     n_levels = max(1, math.ceil(math.log(psf_size / 3) / math.log(math.sqrt(2))) + 1)
-    rounds = _Rounds(prior, _learned_gradient(prior, classifier), callback, n_levels,
-                     splitting_growth(psf_size))
+    rounds = _Rounds(prior, _learned_gradient(prior, classifier), callback, n_levels)
     kernel = np.zeros((3, 3))
     kernel[1, 1:] = 0.5
     kernel = center(kernel)
@@ -358,10 +357,9 @@ class _Rounds:
     ``first_kernel`` is the kernel after the first round of the latest :meth:`run`.
     """
 
-    def __init__(self, prior, learned_gradient, callback, levels, beta_growth):
+    def __init__(self, prior, learned_gradient, callback, levels):
         self.prior, self.learned_gradient = prior, learned_gradient
         self.callback, self.levels = callback, levels
-        self.beta_growth = beta_growth
 
     def run(self, greys, kernel, count, lam_grad, lam_second, patch, level, *, kernel_reg, relative_reg=False,
             first=0, faint_last=0):
@@ -385,7 +383,7 @@ class _Rounds:
                     lam_intensity=lam_second if prior == "l0_text" else 0.0,
                     lam_dark=lam_second if prior == "dark_channel" else 0.0,
                     lam_learned=lam_second if prior == "learned" else 0.0,
-                    learned_gradient=self.learned_gradient, patch=patch, beta_growth=self.beta_growth)
+                    learned_gradient=self.learned_gradient, patch=patch)
                 gx, gy, thresholds[f] = salient_gradients(latent, size, thresholds[f])
                 thresholds[f] /= 1.1
                 observations.append(((gx, gy), frame))

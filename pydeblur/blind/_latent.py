@@ -5,8 +5,8 @@ Minimises ``||k * x - y||^2 + lam_grad ||grad x||_0 + lam_intensity ||x||_0
 score) for a fixed kernel (periodic boundary on an already extended image).
 Auxiliary variables for the gradient, the intensity and the dark channel are each
 the hard-thresholded current value, the one for ``f`` a gradient step from it; their
-penalty weights grow by ``beta_growth`` (:func:`splitting_growth`) from ``2 lam`` up to
-``beta_max``, and every round ends with one Fourier-domain solve for ``x``.
+penalty weights grow by ``BETA_GROWTH`` from ``2 lam`` up to ``beta_max``, and every round ends with
+one Fourier-domain solve for ``x``.
 """
 
 from __future__ import annotations
@@ -22,32 +22,17 @@ from ..operators import BlurOperator, gradient_energy
 #: +5.19 dB at 16.6 / 15.5 / 11.9 / 9.0 s per estimate (why faster growth helps large
 #: kernels was not traced; perhaps a latent image further from the L0 optimum keeps more weak edges).
 BETA_GROWTH = 4.0
-#: The growth for kernels larger than ``LARGE_KERNEL`` px (the estimate's box): eightfold.
-#: benchmarks/blind_large.py --per-case (962x642, shakes spanning 31-75 px in the 99 px 'auto'
-#: box; the estimate alone, hyper-Laplacian step): growth 4 / 6 / 8 +4.57 / +4.66 / +5.12 dB;
-#: on half the cases in a 75 px box, 4 / 8 +4.40 / +5.19. On the 255 px sets (51 px boxes, kernels
-#: up to 27 px) 8 loses (Levin 32.53 -> 31.95 dB), so it is kept for the large boxes. Whether
-#: the kernel's or the image's size decides it is not separated by these sets (both grow together).
-LARGE_KERNEL_BETA_GROWTH = 8.0
-#: Kernel side (px) above which ``LARGE_KERNEL_BETA_GROWTH`` applies.
-LARGE_KERNEL = 51
 #: The learned prior's gradient is recomputed every this many splitting rounds.
 LEARNED_REFRESH = 3
 
 
-def splitting_growth(psf_size: int) -> float:
-    """The splitting weight's growth per round for an estimate whose kernel box is ``psf_size`` px."""
-    return LARGE_KERNEL_BETA_GROWTH if psf_size > LARGE_KERNEL else BETA_GROWTH
-
-
 def restore_latent(blurry: np.ndarray, kernel: np.ndarray, *, lam_grad: float, lam_intensity: float = 0.0,
                    lam_dark: float = 0.0, patch: int = 35, lam_learned: float = 0.0, learned_gradient=None,
-                   beta_max: float = 1e5, beta_growth: float = BETA_GROWTH) -> np.ndarray:
+                   beta_max: float = 1e5) -> np.ndarray:
     """The sharp image under L0 gradient (+ intensity, + dark-channel, + learned) priors.
 
     ``learned_gradient(x)`` returns the gradient of a learned blur score at ``x``; its
     auxiliary variable is one gradient step from ``x`` of size ``lam_learned / beta``.
-    The splitting weight grows by ``beta_growth`` per round (:func:`splitting_growth`).
     See the module notes.
     """
     from ..restoration._kernels import adjoint_differences, forward_differences
@@ -92,6 +77,6 @@ def restore_latent(blurry: np.ndarray, kernel: np.ndarray, *, lam_grad: float, l
             numerator += beta * blur.rfft2(target)
         x = blur.solve(numerator, weight=1.0, prior_spectrum=grad_energy,
                        prior_weight=beta if lam_grad > 0 else 0.0, identity_weight=weight)
-        beta *= beta_growth
+        beta *= BETA_GROWTH
         step += 1
     return x
