@@ -183,7 +183,8 @@ def _distrust_reason(record: dict, confidence: float, min_confidence: float) -> 
 #: over its box at every pyramid level. benchmarks/blind_large.py (shake spanning 31-75 px,
 #: 962x642, so 75 px estimates, then 45 px ones where those were not trusted): one more
 #: trusted estimate (+8.2 dB), the mean gain over the blurry input +1.36 -> +1.77 dB, and
-#: 21 -> 29 s per image; the Levin 2009 development half has no untrusted estimate.
+#: 21 -> 29 s per image; the Levin 2009 development half has no untrusted estimate. (Measured
+#: when the 'auto' box was 75 px; in today's 99 px box the retry is at 59 px.)
 RETRY_SHARE = 0.6
 #: No retry below this size: too small a kernel for a shake the first estimate could not
 #: explain (benchmarks/blind_large.py, where the 75 px estimates failed: 27 px ones gained
