@@ -273,6 +273,7 @@ def test_the_auto_box_holds_a_75px_shake_that_dwells_at_one_end():
     assert box <= auto_psf_size(1000)
     assert auto_psf_size(1000) == 99 and auto_psf_size(255) == 51
 
+
 def test_a_sound_estimate_is_trusted(blurred):
     blurry, _, _ = blurred
     deblurrer = BlindDeblurrer(psf_size=15).fit(blurry)

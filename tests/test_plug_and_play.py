@@ -141,6 +141,7 @@ def test_the_blind_fusion_warm_starts_plug_and_play_on_large_photos(monkeypatch)
     np.testing.assert_allclose(init, classical)  # warm from the hyper-Laplacian restoration
     assert (start, iterations) == (_deblur.WARM_START["start_sigma"], _deblur.WARM_START["max_iter"])
 
+
 def test_deblurrer_contract(weights):
     assert solver_signature_matches(PlugAndPlayDeblurrer)
     pair = degrade(smooth_image((32, 32), seed=3), psf=KERNEL, noise_sigma=0.01, rng=0)

@@ -117,14 +117,15 @@ def final_restoration(image: np.ndarray, kernel: np.ndarray, final_lam="auto", c
     kernel = kernel.astype(image.dtype)
     classical, effective_sigma = _hyper_laplacian_step(image, kernel, final_lam)
     if step == "fusion":
-        from ..restoration.plug_and_play import START_SIGMA, auto_noise_sigma, warm_started
+        from ..restoration.plug_and_play import auto_noise_sigma, plug_and_play, warm_started
 
         sigma = auto_noise_sigma(image)  # raised to the noise + kernel error the second pass saw
         if effective_sigma is not None:
             sigma = max(sigma, effective_sigma)
-        large = image.shape[0] * image.shape[1] > WARM_START_PIXELS
-        start = {"init": classical, **WARM_START} if large else {"init": None, "start_sigma": START_SIGMA}
-        learned = warm_started(image, kernel, noise_sigma=sigma, **start)  # no torch: ImportError, the fix
+        if image.shape[0] * image.shape[1] > WARM_START_PIXELS:
+            learned = warm_started(image, kernel, noise_sigma=sigma, init=classical, **WARM_START)
+        else:
+            learned = plug_and_play(image, kernel, noise_sigma=sigma)  # no torch: ImportError with the fix
         classical += learned
         classical /= 2
     return np.clip(classical, 0, 1, out=classical) if clip else classical

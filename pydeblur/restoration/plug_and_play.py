@@ -93,6 +93,7 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = 8, denoiser
         ``sigma`` (the denoiser strength) and ``estimate`` (read-only, cropped).
     device, precision
         Where and how the denoiser runs (CUDA when available; bf16 where native).
+
     Returns
     -------
     numpy.ndarray
