@@ -126,3 +126,41 @@ def test_grey_training_crops_carry_one_noise_field_in_all_channels():
     for image, field, is_grey in zip(crops, noise, grey, strict=True):
         assert np.array_equal(image[0], image[1]) == is_grey
         assert np.array_equal(field[0], field[2]) == is_grey
+
+
+def test_the_unet_takes_any_size_and_is_conditioned_on_sigma():
+    from pydeblur.nets.denoiser import DenoiserUNet
+
+    torch.manual_seed(0)
+    net = DenoiserUNet(4, blocks=2).eval()
+    x = torch.rand(2, 3, 21, 38)  # neither side a multiple of 8
+    with torch.no_grad():
+        a, b = net(x, torch.tensor([0.0, 0.0])), net(x, torch.tensor([0.2, 0.2]))
+    assert a.shape == x.shape and not torch.allclose(a, b)
+    convolutions = (torch.nn.Conv2d, torch.nn.ConvTranspose2d)
+    assert all(m.bias is None for m in net.modules() if isinstance(m, convolutions))
+
+
+def test_a_trained_unet_loads_by_its_record_and_denoises(photos, tmp_path):
+    from pydeblur.nets.denoiser import DenoiserUNet
+
+    path = tmp_path / "unet.safetensors"
+    train_denoiser(photos, path, steps=2, batch_size=2, crop=32, width=4, architecture="unet", blocks=2)
+    model = load_denoiser(path)
+    assert isinstance(model, DenoiserUNet) and len(model.middle) == 2
+    image = np.random.default_rng(2).random((33, 41)).astype(np.float32)
+    out = denoise(image, 0.05, denoiser=path)
+    assert out.shape == image.shape and out.dtype == image.dtype and np.isfinite(out).all()
+    with pytest.raises(ValueError, match="architecture"):  # another architecture's weights as a start
+        train_denoiser(photos, tmp_path / "x.safetensors", steps=1, batch_size=2, crop=32, width=4,
+                       init_weights=path)
+
+
+def test_architecture_options_are_checked():
+    from pydeblur.nets.denoiser import build_denoiser
+
+    with pytest.raises(ValueError, match="'ircnn' or 'unet'"):
+        build_denoiser("drunet", 32)
+    with pytest.raises(ValueError, match="U-Net's"):
+        build_denoiser("ircnn", 64, blocks=2)  # accepted and ignored would hide a typo
+    assert build_denoiser("unet", 8)[1] == {"architecture": "denoiser-unet", "width": 8, "blocks": 1}

@@ -217,12 +217,17 @@ def add_denoiser_parser(commands) -> None:
     """Register ``train-denoiser`` on the command's subparsers."""
     parser = _small_model_parser(
         commands, "train-denoiser", help="train the CNN denoiser of plug-and-play deconvolution",
-        description="Train the noise-level-conditioned denoiser (IRCNN-style) on crops of sharp photos "
-                    "with Gaussian noise of random sigma; writes float16 safetensors. With "
+        description="Train the noise-level-conditioned denoiser (IRCNN-style or a small U-Net) on crops "
+                    "of sharp photos with Gaussian noise of random sigma; writes float16 safetensors. With "
                     "--checkpoint-dir a rerun resumes.",
         steps=20000, batch_size=16, crop=48, width=64, width_help="channels of the hidden layers")
     parser.add_argument("--max-sigma", type=non_negative_float, default=50 / 255,
                         help="largest training noise sigma")
+    parser.add_argument("--architecture", choices=("ircnn", "unet"), default="ircnn",
+                        help="dilated 7-layer network (ircnn) or a 4-scale bias-free U-Net (unet; "
+                             "--width is then its full-size width)")
+    parser.add_argument("--blocks", type=positive_int,
+                        help="residual blocks per scale of the U-Net (default 1)")
     parser.add_argument("--checkpoint-dir", type=Path, help="checkpoints; an existing one is resumed")
     parser.add_argument("--init-weights", help="continue from these weights (shipped name or file)")
     parser.add_argument("--stop-at", type=positive_int,
@@ -235,7 +240,7 @@ def run_denoiser(args) -> int:
 
     return _run_small_model(train_denoiser, args, max_sigma=args.max_sigma, device=args.device,
                             checkpoint_dir=args.checkpoint_dir, init_weights=args.init_weights,
-                            stop_at=args.stop_at)
+                            stop_at=args.stop_at, architecture=args.architecture, blocks=args.blocks)
 
 
 def add_blur_map_parser(commands) -> None:

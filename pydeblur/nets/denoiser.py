@@ -1,16 +1,23 @@
-"""A noise-level-conditioned CNN denoiser: the learned prior of plug-and-play deconvolution.
+"""Noise-level-conditioned CNN denoisers: the learned prior of plug-and-play deconvolution.
 
-The network (IRCNN-style, Zhang et al. CVPR 2017, conditioned like FFDNet) takes a
-colour image and a constant map of the noise sigma as a fourth channel and predicts
-the noise, which is subtracted: ``x = y - f([y, sigma])``. Seven 3x3 convolutions with
-dilations 1, 2, 3, 4, 3, 2, 1 see a 33x33 window. Grey images go through it as three
-equal channels. It is trained here on sharp photos with Gaussian noise of sigma drawn
-uniformly from ``[0, max_sigma]`` (50/255 by default), so one network serves every
-strength an annealed plug-and-play schedule asks for.
+Both networks take a colour image and a constant map of the noise sigma as a fourth
+channel (conditioned like FFDNet) and predict the noise, which is subtracted:
+``x = y - f([y, sigma])``. Grey images go through them as three equal channels.
+
+- ``denoiser-ircnn`` (Zhang et al., CVPR 2017): seven 3x3 convolutions with dilations
+  1, 2, 3, 4, 3, 2, 1; it sees a 33x33 window.
+- ``denoiser-unet`` (a small DRUNet, Zhang et al., TPAMI 2021): four scales joined by
+  strided and transposed convolutions, residual blocks at each, no biases; it sees
+  about 200 px, so the low-frequency artefacts a deconvolution leaves are in view.
+
+They are trained here on sharp photos with Gaussian noise of sigma drawn uniformly
+from ``[0, max_sigma]`` (50/255 by default), so one network serves every strength an
+annealed plug-and-play schedule asks for.
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -22,10 +29,11 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .precision import autocast, resolve_device, resolve_precision
 from .weights import load_model, save_weights
 
-ARCHITECTURE = "denoiser-ircnn"
 SHIPPED_NAME = "denoiser"
 DILATIONS = (1, 2, 3, 4, 3, 2, 1)
 MAX_SIGMA = 50 / 255
+#: Scales of the U-Net; each halves the size and doubles the width.
+UNET_SCALES = 4
 
 
 class DenoiserNet(nn.Module):
@@ -48,10 +56,91 @@ class DenoiserNet(nn.Module):
         return noisy - self.body(torch.cat([noisy, level], dim=1))
 
 
-def load_denoiser(name_or_path=SHIPPED_NAME, device=None) -> DenoiserNet:
+class _Residual(nn.Module):
+    """conv - ReLU - conv plus the input, without biases."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.first = nn.Conv2d(width, width, 3, padding=1, bias=False)
+        self.second = nn.Conv2d(width, width, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return x + self.second(F.relu(self.first(x)))
+
+
+class DenoiserUNet(nn.Module):
+    """A bias-free U-Net on ``[image (3), sigma map (1)]`` that predicts the noise (3 channels).
+
+    ``width`` channels at full size, doubled at each of the ``UNET_SCALES - 1`` halvings;
+    ``blocks`` residual blocks per scale on the way down and on the way up. Any image
+    size is accepted: the input is padded (reflect) to a multiple of 8 and the output
+    cropped back.
+    """
+
+    def __init__(self, width: int = 32, blocks: int = 1):
+        super().__init__()
+        widths = [width * 2**i for i in range(UNET_SCALES)]
+        self.head = nn.Conv2d(4, width, 3, padding=1, bias=False)
+        self.down_blocks, self.downs, self.ups, self.up_blocks = (nn.ModuleList() for _ in range(4))
+        for fine, coarse in itertools.pairwise(widths):
+            self.down_blocks.append(nn.Sequential(*(_Residual(fine) for _ in range(blocks))))
+            self.downs.append(nn.Conv2d(fine, coarse, 2, stride=2, bias=False))
+            self.ups.append(nn.ConvTranspose2d(coarse, fine, 2, stride=2, bias=False))
+            self.up_blocks.append(nn.Sequential(*(_Residual(fine) for _ in range(blocks))))
+        self.middle = nn.Sequential(*(_Residual(widths[-1]) for _ in range(blocks)))
+        self.tail = nn.Conv2d(width, 3, 3, padding=1, bias=False)
+
+    def forward(self, noisy, sigma):
+        """``noisy``: (N, 3, H, W); ``sigma``: (N,) noise levels. Returns the denoised images."""
+        h, w = noisy.shape[2:]
+        multiple = 2 ** (UNET_SCALES - 1)
+        pad_h, pad_w = (-h) % multiple, (-w) % multiple
+        padded = noisy
+        if pad_h or pad_w:
+            mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+            padded = F.pad(noisy, (0, pad_w, 0, pad_h), mode=mode)
+        level = sigma.view(-1, 1, 1, 1).to(noisy.dtype).expand(-1, 1, *padded.shape[2:])
+        x = self.head(torch.cat([padded, level], dim=1))
+        skips = []
+        for block, down in zip(self.down_blocks, self.downs, strict=True):
+            x = block(x)
+            skips.append(x)
+            x = down(x)
+        x = self.middle(x)
+        ascent = zip(reversed(self.ups), reversed(self.up_blocks), reversed(skips), strict=True)
+        for up, block, skip in ascent:
+            x = block(up(x) + skip)
+        return noisy - self.tail(x)[:, :, :h, :w]
+
+
+#: Architecture name in a weights file -> the untrained network its config describes.
+ARCHITECTURES = {
+    "denoiser-ircnn": lambda config: DenoiserNet(config["width"]),
+    "denoiser-unet": lambda config: DenoiserUNet(config["width"], config["blocks"]),
+}
+
+
+def build_denoiser(architecture: str, width: int, blocks: int | None = None):
+    """An untrained denoiser and its config: ``architecture`` 'ircnn' or 'unet'.
+
+    ``blocks`` (residual blocks per scale) is the U-Net's alone: 1 when None.
+    """
+    if architecture not in ("ircnn", "unet"):
+        raise ValueError(f"architecture must be 'ircnn' or 'unet', got {architecture!r}.")
+    width = check_number(width, name="width", low=1, integer=True)
+    config = {"architecture": f"denoiser-{architecture}", "width": width}
+    if architecture == "unet":
+        config["blocks"] = 1 if blocks is None else check_number(blocks, name="blocks", low=1, integer=True)
+    elif blocks is not None:
+        raise ValueError("blocks is the U-Net's; the IRCNN has none. Drop --blocks or pass "
+                         "--architecture unet.")
+    return ARCHITECTURES[config["architecture"]](config), config
+
+
+def load_denoiser(name_or_path=SHIPPED_NAME, device=None):
     """The trained denoiser from a shipped name or a weights file (never random weights)."""
-    return load_model(name_or_path, architecture=ARCHITECTURE, what="a denoiser",
-                      build=lambda config: DenoiserNet(config["width"]), device=device)
+    return load_model(name_or_path, architecture=tuple(ARCHITECTURES), what="a denoiser",
+                      build=lambda config: ARCHITECTURES[config["architecture"]](config), device=device)
 
 
 class _AtLevel(nn.Module):
@@ -81,6 +170,7 @@ class DenoiserRunner:
         self.device = next(self.model.parameters()).device
         self.precision = resolve_precision(precision, self.device)
         self.tile = tile
+        self.overlap = 32 if isinstance(self.model, DenoiserNet) else 128
         dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
         if fused_convolutions_available(self.device, dtype):
             self.model = fuse_for_inference(self.model, dtype)
@@ -88,13 +178,14 @@ class DenoiserRunner:
     def __call__(self, image: np.ndarray, sigma: float) -> np.ndarray:
         """Denoise a checked float image (H, W) or (H, W, 3) at ``sigma``; same shape and dtype.
 
-        Large images run in tiles of at most ``tile`` px with a 32 px overlap (the network
-        sees 16 px each way), blended, so memory stays bounded.
+        Large images run in tiles of at most ``tile`` px, blended, so memory stays
+        bounded; tiles overlap by 32 px for the IRCNN (it sees 16 px each way) and 128 px
+        for the U-Net.
         """
         from .inference import restore_image
 
         return restore_image(_AtLevel(self.model, sigma), image, multiple=1, device=self.device,
-                             precision=self.precision, tile=self.tile, overlap=32)
+                             precision=self.precision, tile=self.tile, overlap=self.overlap)
 
 
 def denoise(image, sigma, *, denoiser=SHIPPED_NAME, device=None, precision: str = "auto",
@@ -156,7 +247,8 @@ def _noise(shape, grey, rng):
 
 
 def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 16, crop: int = 48,
-                   width: int = 64, lr: float = 1e-3, max_sigma: float = MAX_SIGMA, precision: str = "auto",
+                   width: int = 64, architecture: str = "ircnn", blocks: int | None = None,
+                   lr: float = 1e-3, max_sigma: float = MAX_SIGMA, precision: str = "auto",
                    device=None, seed: int = 0, checkpoint_dir=None, checkpoint_every: int = 500,
                    log_every: int = 100, command: str = "", overwrite: bool = False, callback=None,
                    init_weights=None, stop_at: int | None = None) -> dict:
@@ -175,7 +267,9 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
     file with ``command``. An existing ``output`` is refused before training unless
     ``overwrite``. ``init_weights`` (a shipped name or a file of the same ``width``) starts
     from trained weights with a fresh optimiser and schedule: a longer run continues a
-    shipped denoiser instead of starting afresh.
+    shipped denoiser instead of starting afresh. ``architecture`` is 'ircnn' (``width``
+    hidden channels) or 'unet' (``width`` channels at full size, ``blocks`` residual
+    blocks per scale).
     """
     from ..io import imread, list_images
 
@@ -199,13 +293,15 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
     device = resolve_device(device)
     precision = resolve_precision(precision, device)
     torch.manual_seed(seed)
-    model = DenoiserNet(width)
+    model, config = build_denoiser(architecture, width, blocks)
     if init_weights is not None:
-        start_from = load_denoiser(init_weights)
-        if len(start_from.body[0].weight) != width:
-            raise ValueError(f"init_weights {init_weights!r} has width {len(start_from.body[0].weight)}, not "
-                             f"{width}; pass --width {len(start_from.body[0].weight)}.")
-        model.load_state_dict(start_from.state_dict())
+        from .weights import load_weights, resolve_weights_path
+
+        state, start_config, _ = load_weights(resolve_weights_path(init_weights))
+        if start_config != config:
+            raise ValueError(f"init_weights {init_weights!r} is {start_config}, not {config}; pass the "
+                             "matching --architecture, --width and --blocks.")
+        model.load_state_dict(state)
     model = model.to(device).to(memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -213,7 +309,6 @@ def train_denoiser(sharp_dirs, output, *, steps: int = 20000, batch_size: int = 
     rng = np.random.default_rng(seed)
     history, start_step, elapsed = [], 0, 0.0
     checkpoint = Path(checkpoint_dir) / "denoiser-checkpoint.safetensors" if checkpoint_dir else None
-    config = {"architecture": ARCHITECTURE, "width": width}
     if checkpoint is not None and checkpoint.exists():
         state = load_checkpoint(checkpoint, device=device)
         if state["config"] != config or state["steps"] != steps:

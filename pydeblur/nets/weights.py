@@ -99,17 +99,19 @@ def load_into(model, state: dict, path) -> None:
 def load_model(name_or_path, *, architecture: str, what: str, build, device=None):
     """A trained network of one ``architecture`` from a shipped name or a weights file.
 
-    ``build(config)`` makes the untrained module the file's config describes; the
-    weights are loaded strictly, so a missing, corrupt or mismatched file is an error,
-    never random weights. ``what`` names the network in the error for another kind.
+    ``architecture`` is one name or a tuple of the names accepted. ``build(config)``
+    makes the untrained module the file's config describes; the weights are loaded
+    strictly, so a missing, corrupt or mismatched file is an error, never random weights.
+    ``what`` names the network in the error for another kind.
     """
     from .precision import resolve_device
 
+    accepted = (architecture,) if isinstance(architecture, str) else tuple(architecture)
     path = resolve_weights_path(name_or_path)
     state, config, _ = load_weights(path)
-    if config.get("architecture") != architecture:
+    if config.get("architecture") not in accepted:
         raise ValueError(f"{path} holds {config.get('architecture')!r} weights, not {what} "
-                         f"({architecture!r}).")
+                         f"({' or '.join(map(repr, accepted))}).")
     model = build(config)
     load_into(model, state, path)
     return model.to(resolve_device(device)).eval()
