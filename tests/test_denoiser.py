@@ -164,3 +164,18 @@ def test_architecture_options_are_checked():
     with pytest.raises(ValueError, match="U-Net's"):
         build_denoiser("ircnn", 64, blocks=2)  # accepted and ignored would hide a typo
     assert build_denoiser("unet", 8)[1] == {"architecture": "denoiser-unet", "width": 8, "blocks": 1}
+
+
+def test_the_fused_unet_computes_what_the_plain_one_does():
+    from pydeblur.nets.denoiser import DenoiserUNet
+    from pydeblur.nets.fusion import FusedResBlock, fuse_for_inference, fused_convolutions_available
+
+    if not fused_convolutions_available(torch.device("cpu")):
+        pytest.skip("this PyTorch build has no oneDNN fused convolutions")
+    torch.manual_seed(0)
+    net = DenoiserUNet(4, blocks=2).eval()
+    fused = fuse_for_inference(net, torch.float32)
+    assert all(isinstance(b, FusedResBlock) for b in fused.middle)
+    x, sigma = torch.rand(1, 3, 27, 30), torch.tensor([0.1])
+    with torch.inference_mode():
+        np.testing.assert_allclose(fused(x, sigma).numpy(), net(x, sigma).numpy(), atol=1e-5)

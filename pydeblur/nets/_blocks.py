@@ -22,6 +22,18 @@ class ResBlock(nn.Module):
         return x + self.body(x)
 
 
+class BiasFreeResBlock(nn.Module):
+    """``x + conv(relu(conv(x)))`` with 3x3 convolutions and no biases (the denoiser's U-Net, as DRUNet)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.first = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.second = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+
+    def forward(self, x):
+        return x + self.second(F.relu(self.first(x)))
+
+
 class ConvLSTMCell(nn.Module):
     """Convolutional LSTM cell (Shi et al. 2015): the gates are convolutions of [x, h]."""
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_image, check_number
+from ._blocks import BiasFreeResBlock
 from ._torch import F, nn, torch
 from .checkpoint import load_checkpoint, save_checkpoint
 from .precision import autocast, resolve_device, resolve_precision
@@ -56,18 +57,6 @@ class DenoiserNet(nn.Module):
         return noisy - self.body(torch.cat([noisy, level], dim=1))
 
 
-class _Residual(nn.Module):
-    """conv - ReLU - conv plus the input, without biases."""
-
-    def __init__(self, width: int):
-        super().__init__()
-        self.first = nn.Conv2d(width, width, 3, padding=1, bias=False)
-        self.second = nn.Conv2d(width, width, 3, padding=1, bias=False)
-
-    def forward(self, x):
-        return x + self.second(F.relu(self.first(x)))
-
-
 class DenoiserUNet(nn.Module):
     """A bias-free U-Net on ``[image (3), sigma map (1)]`` that predicts the noise (3 channels).
 
@@ -83,11 +72,11 @@ class DenoiserUNet(nn.Module):
         self.head = nn.Conv2d(4, width, 3, padding=1, bias=False)
         self.down_blocks, self.downs, self.ups, self.up_blocks = (nn.ModuleList() for _ in range(4))
         for fine, coarse in itertools.pairwise(widths):
-            self.down_blocks.append(nn.Sequential(*(_Residual(fine) for _ in range(blocks))))
+            self.down_blocks.append(nn.Sequential(*(BiasFreeResBlock(fine) for _ in range(blocks))))
             self.downs.append(nn.Conv2d(fine, coarse, 2, stride=2, bias=False))
             self.ups.append(nn.ConvTranspose2d(coarse, fine, 2, stride=2, bias=False))
-            self.up_blocks.append(nn.Sequential(*(_Residual(fine) for _ in range(blocks))))
-        self.middle = nn.Sequential(*(_Residual(widths[-1]) for _ in range(blocks)))
+            self.up_blocks.append(nn.Sequential(*(BiasFreeResBlock(fine) for _ in range(blocks))))
+        self.middle = nn.Sequential(*(BiasFreeResBlock(widths[-1]) for _ in range(blocks)))
         self.tail = nn.Conv2d(width, 3, 3, padding=1, bias=False)
 
     def forward(self, noisy, sigma):

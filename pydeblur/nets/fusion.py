@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 
-from ._blocks import ResBlock
+from ._blocks import BiasFreeResBlock, ResBlock
 from ._torch import nn, torch
 
 
@@ -61,11 +61,13 @@ class FusedConv(nn.Module):
 
 
 class FusedResBlock(nn.Module):
-    """:class:`~pydeblur.nets._blocks.ResBlock` as two fused calls: conv + ReLU, then conv + skip."""
+    """A :class:`~pydeblur.nets._blocks.ResBlock` or ``BiasFreeResBlock`` as two fused calls:
+    conv + ReLU, then conv + skip."""
 
-    def __init__(self, block: ResBlock, dtype: torch.dtype):
+    def __init__(self, block: ResBlock | BiasFreeResBlock, dtype: torch.dtype):
         super().__init__()
-        first, _, second = block.body
+        first, second = (block.body[0], block.body[2]) if isinstance(block, ResBlock) else (block.first,
+                                                                                            block.second)
         self.first = FusedConv(first, dtype, relu=True)
         self.second = FusedConv(second, dtype)
 
@@ -76,11 +78,12 @@ class FusedResBlock(nn.Module):
 def fuse_for_inference(model: nn.Module, dtype: torch.dtype) -> nn.Module:
     """A copy of ``model`` whose convolutions run fused, with weights in ``dtype``.
 
-    ResBlocks become :class:`FusedResBlock`; inside ``nn.Sequential`` a ``Conv2d``
-    followed by ``ReLU`` becomes one :class:`FusedConv` (the ReLU is replaced by
-    ``nn.Identity`` so layer indices stay); every other zero-padded ``Conv2d`` becomes
-    a :class:`FusedConv` with its weights pre-cast. Other layers are kept and run as
-    before (under autocast, when the caller enables it). ``model`` is not changed.
+    ResBlocks (and the denoiser's bias-free ones) become :class:`FusedResBlock`; inside
+    ``nn.Sequential`` a ``Conv2d`` followed by ``ReLU`` becomes one :class:`FusedConv`
+    (the ReLU is replaced by ``nn.Identity`` so layer indices stay); every other
+    zero-padded ``Conv2d`` becomes a :class:`FusedConv` with its weights pre-cast. Other
+    layers are kept and run as before (under autocast, when the caller enables it).
+    ``model`` is not changed.
     """
     fused = copy.deepcopy(model).eval()
     with torch.no_grad():
@@ -100,7 +103,7 @@ def _fuse_children(module: nn.Module, dtype) -> None:
         if name in absorbed:
             continue
         following = children[index + 1] if index + 1 < len(children) else (None, None)
-        if isinstance(child, ResBlock):
+        if isinstance(child, (ResBlock, BiasFreeResBlock)):
             setattr(module, name, FusedResBlock(child, dtype))
         elif _fusable(child):
             relu = isinstance(module, nn.Sequential) and type(following[1]) is nn.ReLU
