@@ -149,18 +149,19 @@ def test_deblurrer_contract(weights):
                                                  tune_range=(0.005, 0.02)), pair.blurry, pair.sharp)
 
 
-def test_the_shipped_denoiser_denoises_and_deblurs():
+@pytest.mark.parametrize("name", ["denoiser", "denoiser-unet"])
+def test_the_shipped_denoisers_denoise_and_deblur(name):
     from pydeblur.nets.weights import read_record, resolve_weights_path
     from pydeblur.restoration import hyper_laplacian
 
-    record = read_record(resolve_weights_path("denoiser"))
+    record = read_record(resolve_weights_path(name))
     assert record["steps"] == record["history"][-1]["step"]  # a finished run, not random weights
     clean = sample_image("camera")[100:228, 200:328]
     noisy = clean + 0.1 * np.random.default_rng(0).standard_normal(clean.shape).astype(np.float32)
-    assert psnr(denoise(noisy, 0.1), clean) > psnr(noisy, clean) + 4  # measured: +5.1 dB
+    assert psnr(denoise(noisy, 0.1, denoiser=name), clean) > psnr(noisy, clean) + 4  # measured: +5.1 dB
     sharp = sample_image("camera")[100:228, 200:328]
     pair = degrade(sharp, psf=psf.motion(11, 30), noise_sigma=0.01, rng=0)
-    out = plug_and_play(pair.blurry, psf.motion(11, 30), clip=True)
+    out = plug_and_play(pair.blurry, psf.motion(11, 30), clip=True, denoiser=name)
     assert psnr(out, pair.sharp) > psnr(pair.blurry, pair.sharp) + 3
     classical = hyper_laplacian(pair.blurry, psf.motion(11, 30), clip=True)
     assert psnr(out, pair.sharp) > psnr(classical, pair.sharp)
