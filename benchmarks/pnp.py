@@ -13,6 +13,9 @@ final steps (its two-pass hyper-Laplacian, and that averaged with plug-and-play 
 noise level the second pass stands for: ``final_step="fusion"``).
 
     python benchmarks/pnp.py [--levin DIR] [--bsds DIR] [--denoiser NAME_OR_PATH]
+
+``--denoiser`` other than the shipped default writes ``results/pnp_<name>.md`` and changes
+the plug_and_play row only: the blind final-step rows are the route's own, with the default.
 """
 
 import sys
@@ -95,7 +98,8 @@ def main():
     methods = list(next(iter(results.values()))[0])
     rows = [(m, *[f"{results[s][0][m]:.2f}" for s in sets]) for m in methods]
     rows.append(("plug_and_play seconds / image", *[f"{results[s][1]:.1f}" for s in sets]))
-    report("pnp", "Plug-and-play against hyper-Laplacian (PSNR, dB)",
+    name = "pnp" if DENOISER == "denoiser" else f"pnp_{Path(DENOISER).stem}"  # another denoiser: its own file
+    report(name, f"Plug-and-play against hyper-Laplacian (PSNR, dB), denoiser {DENOISER}",
            markdown_table(("method", *sets), rows), "python benchmarks/pnp.py " + " ".join(ARGS))
 
 
