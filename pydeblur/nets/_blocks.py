@@ -53,6 +53,31 @@ class ConvLSTMCell(nn.Module):
         return hidden, (hidden, cell)
 
 
+def pad_to_multiple(x, multiple: int):
+    """``x`` (N, C, H, W) padded at the bottom and right to sides that are multiples of ``multiple``:
+    reflected where the image is large enough for that, replicated otherwise."""
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if not (ph or pw):
+        return x
+    return F.pad(x, (0, pw, 0, ph), mode="reflect" if ph < h and pw < w else "replicate")
+
+
+def encode_decode(x, encoders, downs, middle, ups, decoders):
+    """The U-Net pass: each encoder then its downsampling (keeping the encoder's output as a
+    skip), the middle, then each upsampling plus its skip into its decoder. ``ups`` and
+    ``decoders`` run coarsest first."""
+    skips = []
+    for encoder, down in zip(encoders, downs, strict=True):
+        x = encoder(x)
+        skips.append(x)
+        x = down(x)
+    x = middle(x)
+    for up, decoder, skip in zip(ups, decoders, reversed(skips), strict=True):
+        x = decoder(up(x) + skip)
+    return x
+
+
 def resize(x, size):
     """Bilinear resize to ``size`` (H, W), as the multi-scale networks use between scales."""
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_image, check_number
-from ._blocks import BiasFreeResBlock
+from ._blocks import BiasFreeResBlock, encode_decode, pad_to_multiple
 from ._torch import F, nn, torch
 from .checkpoint import load_checkpoint, save_checkpoint
 from .precision import autocast, resolve_device, resolve_precision
@@ -82,23 +82,11 @@ class DenoiserUNet(nn.Module):
     def forward(self, noisy, sigma):
         """``noisy``: (N, 3, H, W); ``sigma``: (N,) noise levels. Returns the denoised images."""
         h, w = noisy.shape[2:]
-        multiple = 2 ** (UNET_SCALES - 1)
-        pad_h, pad_w = (-h) % multiple, (-w) % multiple
-        padded = noisy
-        if pad_h or pad_w:
-            mode = "reflect" if pad_h < h and pad_w < w else "replicate"
-            padded = F.pad(noisy, (0, pad_w, 0, pad_h), mode=mode)
+        padded = pad_to_multiple(noisy, 2 ** (UNET_SCALES - 1))
         level = sigma.view(-1, 1, 1, 1).to(noisy.dtype).expand(-1, 1, *padded.shape[2:])
         x = self.head(torch.cat([padded, level], dim=1))
-        skips = []
-        for block, down in zip(self.down_blocks, self.downs, strict=True):
-            x = block(x)
-            skips.append(x)
-            x = down(x)
-        x = self.middle(x)
-        ascent = zip(reversed(self.ups), reversed(self.up_blocks), reversed(skips), strict=True)
-        for up, block, skip in ascent:
-            x = block(up(x) + skip)
+        x = encode_decode(x, self.down_blocks, self.downs, self.middle, reversed(self.ups),
+                          reversed(self.up_blocks))
         return noisy - self.tail(x)[:, :, :h, :w]
 
 

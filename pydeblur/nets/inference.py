@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_image
-from ._torch import F, torch
+from ._blocks import pad_to_multiple
+from ._torch import torch
 from .precision import autocast
 
 
@@ -44,11 +45,7 @@ def _tiles(total: int, tile: int, overlap: int) -> tuple[list[int], int]:
 def _run(model, batch, *, multiple: int, device, precision, channels_last):
     """Forward a (N, 3, h, w) float batch padded (reflect) to a multiple of the stride."""
     h, w = batch.shape[-2:]
-    ph, pw = (-h) % multiple, (-w) % multiple
-    x = batch.to(device)
-    if ph or pw:
-        mode = "reflect" if ph < h and pw < w else "replicate"
-        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+    x = pad_to_multiple(batch.to(device), multiple)
     if channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     with autocast(device, precision):

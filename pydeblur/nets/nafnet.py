@@ -15,6 +15,7 @@ input is larger than that window.
 
 from __future__ import annotations
 
+from ._blocks import encode_decode
 from ._torch import F, nn, torch
 
 #: Sizes: 'paper' is the GoPro model of the paper (width 32, 28 blocks at the lowest
@@ -161,13 +162,5 @@ class NAFNet(nn.Module):
                 block.attention.window = None if window is None else (window, window)
 
     def forward(self, blurry):
-        x = self.intro(blurry)
-        skips = []
-        for encoder, down in zip(self.encoders, self.downs, strict=True):
-            x = encoder(x)
-            skips.append(x)
-            x = down(x)
-        x = self.middle(x)
-        for up, decoder, skip in zip(self.ups, self.decoders, reversed(skips), strict=True):
-            x = decoder(up(x) + skip)
+        x = encode_decode(self.intro(blurry), self.encoders, self.downs, self.middle, self.ups, self.decoders)
         return [blurry + self.ending(x)]
