@@ -467,6 +467,69 @@ class BlurOperator:
         reblurred[crop] = observed[crop]
         return reblurred
 
+    def seen_data_term(self, observed: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        """``A^T (M y)``: the data term's right-hand side from the seen pixels ``M`` of ``observed``."""
+        return self.adjoint(seen * observed)
+
+    def solve_seen(self, seen_data: np.ndarray, seen: np.ndarray, pull: np.ndarray, pull_weight: float,
+                   start: np.ndarray, iterations: int) -> np.ndarray:
+        """``x = argmin ||M (A x - y)||^2 + pull_weight ||x - pull||^2``, fitting the seen pixels only.
+
+        The border of the grid stands for scene the camera never saw, so the data term
+        counts the pixels of the mask ``seen`` (1 on the image, 0 on the padding) alone.
+        Conjugate gradients on ``(A^T M A + w I) x = A^T M y + w pull``, preconditioned by
+        the circulant ``(A^T A + w I)^-1`` (the closed-form solve, which is the answer
+        when nothing is masked), run ``iterations`` steps from ``start``. It reaches in
+        about 15 steps what refilling the border with the re-blurred estimate
+        (:meth:`reestimate_border`, a fixed-point iteration of the same system) does not
+        in 150.
+
+        Parameters
+        ----------
+        seen_data : numpy.ndarray
+            ``A^T (M y)`` (:meth:`seen_data_term`), on the grid.
+        seen : numpy.ndarray
+            The mask ``M`` on the grid, in the operator's dtype.
+        pull, pull_weight
+            The quadratic pull towards ``pull`` (e.g. plug-and-play's denoised estimate).
+        start : numpy.ndarray
+            First guess (not modified).
+        iterations : int
+            Conjugate-gradient steps.
+
+        Returns
+        -------
+        numpy.ndarray
+            The solution on the grid.
+        """
+        weight = self.dtype.type(pull_weight)
+
+        def normal(v):  # (A^T M A + w I) v
+            out = self.adjoint(seen * self.apply(v))
+            out += weight * v
+            return out
+
+        def precondition(r):
+            return self.solve(self.rfft2(r), weight=1.0, identity_weight=pull_weight)
+
+        x = start.copy()
+        residual = seen_data + weight * pull - normal(x)
+        direction = precondition(residual)
+        energy = float(np.vdot(residual, direction))
+        for _ in range(iterations):
+            if energy <= 0:  # converged to the precision of the dtype
+                break
+            pushed = normal(direction)
+            step = energy / float(np.vdot(direction, pushed))
+            x += self.dtype.type(step) * direction
+            residual -= self.dtype.type(step) * pushed
+            preconditioned = precondition(residual)
+            new_energy = float(np.vdot(residual, preconditioned))
+            direction *= self.dtype.type(new_energy / energy)
+            direction += preconditioned
+            energy = new_energy
+        return x
+
     def adjointness_error(self, *, rng=None) -> float:
         """``|<A x, y> - <x, A^T y>| / (||A x|| ||y||)`` for random ``x``, ``y``: ~1e-7 in float32."""
         rng = np.random.default_rng(rng)

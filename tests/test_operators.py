@@ -204,6 +204,32 @@ def test_blur_operator_solve_is_the_normal_equations(dtype, rng):
     assert not np.allclose(other, x)  # a new weight is a new system, not the cached one
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_solve_seen_fits_the_seen_pixels_only(dtype, rng):
+    """The conjugate gradients reach the dense solution of ||M (A x - y)||^2 + w ||x - z||^2."""
+    shape, kernel = (14, 16), psf.motion(5, 20)
+    blur = BlurOperator(kernel, shape, dtype=dtype, workers=1)
+    seen = np.zeros(shape, dtype=dtype)
+    seen[2:11, 3:13] = 1
+    y, pull = rng.random(shape).astype(dtype), rng.random(shape).astype(dtype)
+    weight = 0.05
+    columns = np.eye(shape[0] * shape[1]).reshape(-1, *shape)
+    matrix = np.stack([BlurOperator(kernel, shape, workers=1).apply(c).ravel() for c in columns], axis=1)
+    masked = seen.ravel()[:, None].astype(float) * matrix
+    exact = np.linalg.solve(masked.T @ masked + weight * np.eye(masked.shape[1]),
+                            masked.T @ y.ravel() + weight * pull.ravel()).reshape(shape)
+    start = np.zeros(shape, dtype=dtype)
+    x = blur.solve_seen(blur.seen_data_term(y, seen), seen, pull, weight, start, 60)
+    assert x.dtype == dtype and not start.any()
+    np.testing.assert_allclose(x, exact, atol=1e4 * tolerance(dtype))
+    few = blur.solve_seen(blur.seen_data_term(y, seen), seen, pull, weight, start, 2)
+    assert np.abs(few - exact).max() > 10 * np.abs(x - exact).max()  # the steps are what converge
+    full = np.ones(shape, dtype=dtype)  # nothing masked: the closed-form solve, in one step
+    closed = blur.solve(blur.data_term(y) + weight * blur.rfft2(pull), weight=1.0, identity_weight=weight)
+    np.testing.assert_allclose(blur.solve_seen(blur.adjoint(y), full, pull, weight, start, 1), closed,
+                               atol=1e3 * tolerance(dtype))
+
+
 def test_blur_operator_from_an_otf_is_the_same_operator(rng):
     blur = BlurOperator(psf.gaussian(1.5), (24, 28), workers=1)
     same = BlurOperator.from_otf(blur.otf, (24, 28), workers=1)

@@ -78,6 +78,32 @@ def test_periodic_data_step_without_prior_is_the_wiener_like_solve(weights, monk
     assert calls == [pytest.approx(49 / 255)]
 
 
+def test_padded_data_step_fits_the_seen_pixels_only(weights, monkeypatch):
+    """With the identity as denoiser and a 'valid'-blurred image, the data step recovers the scene
+    inside the frame: the padding is fitted as unseen scene, not as the boundary extension."""
+    import importlib
+
+    import pydeblur.nets.denoiser as module
+
+    pnp_module = importlib.import_module("pydeblur.restoration.plug_and_play")  # the name is the function
+
+    class Identity:
+        def __call__(self, x, sigma):
+            return x
+
+    monkeypatch.setattr(module, "DenoiserRunner", lambda *a, **k: Identity())
+    scene = smooth_image((60, 64))
+    half = KERNEL.shape[0] // 2
+    blurry, sharp, _ = degrade(scene, psf=KERNEL, noise_sigma=0.0, rng=0)
+    assert blurry.shape == (60 - 2 * half, 64 - 2 * half)
+    outputs = {}
+    for steps in (0, 30):
+        monkeypatch.setattr(pnp_module, "DATA_STEP_ITERATIONS", steps)
+        outputs[steps] = plug_and_play(blurry, KERNEL, denoiser=weights, max_iter=4, noise_sigma=1e-3)
+    errors = {k: psnr(v, sharp) for k, v in outputs.items()}
+    assert errors[30] > errors[0] + 3, errors
+
+
 def test_bad_input_is_refused(weights, tmp_path):
     image = smooth_image((32, 32))
     with pytest.raises(ValueError, match="noise_sigma"):

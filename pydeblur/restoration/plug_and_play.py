@@ -26,6 +26,12 @@ START_SIGMA = 49 / 255
 #: of a large photo: with 640 px tiles a 12 MP colour photo grows memory by 7.3x its own size
 #: (8.5x with 1024 px tiles); a side of 640-1024 px is cut in two overlapping tiles, not one.
 DENOISER_TILE = 640
+#: Conjugate-gradient steps of each data step, which fits the seen pixels only (the padding
+#: stands for unseen scene; :meth:`~pydeblur.operators.BlurOperator.solve_seen`). Levin 2009
+#: development half, true kernels / BSDS val x Levin kernels: 33.39 / 29.46 dB with one border
+#: refill per data step (the earlier rule), 34.04 / 29.59 with 8 steps, 34.13 / 29.60 with 15,
+#: 34.17 / 29.61 with 30; each step costs three FFT pairs per channel.
+DATA_STEP_ITERATIONS = 15
 #: Smallest noise level 'auto' assumes: camera noise is rarely white, and the wavelet
 #: estimate reads real captures low (Levin 2009: about 0.6/255 where 1.5/255 is reported).
 MIN_AUTO_SIGMA = 1.5 / 255
@@ -60,9 +66,10 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = 8, denoiser
                   callback=None, device=None, precision: str = "auto") -> np.ndarray:
     """Non-blind deconvolution with a learned prior: plug-and-play half-quadratic splitting.
 
-    Alternates a data step, ``x = argmin ||k * x - y||^2 + mu_k ||x - z||^2`` (one solve
-    in Fourier on the boundary-extended grid, whose unseen border is then refilled with
-    the re-blurred estimate, as in :func:`hyper_laplacian`), and a prior step,
+    Alternates a data step, ``x = argmin ||M (k * x - y)||^2 + mu_k ||x - z||^2`` on the
+    boundary-extended grid, fitting only the pixels ``M`` the camera saw (the border stands
+    for unseen scene; conjugate gradients preconditioned by the closed-form solve,
+    ``DATA_STEP_ITERATIONS`` steps from the last estimate), and a prior step,
     ``z = D(x, s_k)``: the CNN denoiser of :mod:`pydeblur.nets.denoiser` at strength
     ``s_k``. The strengths fall log-spaced from 49/255 to the noise level over
     ``max_iter`` iterations and ``mu_k = 0.25 sigma^2 / s_k^2`` (DPIR's schedule).
@@ -81,7 +88,8 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = 8, denoiser
     denoiser : str or os.PathLike
         The denoiser's weights: the shipped name or a file from ``pydeblur train-denoiser``.
     boundary : {'smooth', 'reflect', 'periodic'}
-        How the image is extended before the FFT (the extension is re-estimated).
+        How the image is extended before the FFT: the first guess of the unseen border,
+        which the data steps then fit ('periodic': no border, closed-form data steps).
     ensemble : bool
         Average the denoiser over 8 flips and rotations (8 times slower, a little better).
     clip : bool
@@ -167,20 +175,23 @@ def warm_started(image, psf, *, init, start_sigma: float, noise_sigma="auto", ma
     if init is not None:
         z[crop] = init
     padded = bool(plan[:2] != (h, w))
+    if padded:
+        seen = np.zeros(plan[:2], dtype=image.dtype)
+        seen[crop] = 1
     sigmas = _schedule(sigma, max_iter, start_sigma)
     x = np.empty(z.shape, dtype=image.dtype)
     for iteration, strength in enumerate(sigmas, start=1):
         mu = LAMBDA * max(sigma, 1e-4) ** 2 / strength**2
         for c, blur in enumerate(blurs):
             zc = z if channels == 1 else z[:, :, c]
-            rhs = blur.data_term(observed[c]) + image.dtype.type(mu) * blur.rfft2(zc)
-            spectrum = blur.solve(rhs, weight=1.0, identity_weight=mu, out_spectrum=True)
-            if channels == 1:
-                x[...] = blur.irfft2(spectrum)
-            else:
-                x[:, :, c] = blur.irfft2(spectrum)
+            xc = x if channels == 1 else x[:, :, c]
+            if iteration == 1 or not padded:  # closed form (with padding, on its extension: a first guess)
+                rhs = blur.data_term(observed[c]) + image.dtype.type(mu) * blur.rfft2(zc)
+                xc[...] = blur.solve(rhs, weight=1.0, identity_weight=mu)
+                if padded:
+                    observed[c] = blur.seen_data_term(observed[c], seen)  # A^T M y from now on
             if padded:
-                observed[c] = blur.reestimate_border(spectrum, observed[c], crop)
+                xc[...] = blur.solve_seen(observed[c], seen, zc, mu, xc, DATA_STEP_ITERATIONS)
         del z  # the data step has used it: two of them never coexist with the denoiser's buffers
         level = float(min(strength, MAX_SIGMA))
         z = _ensemble_denoise(runner, x, level) if ensemble else runner(x, level)
