@@ -467,65 +467,59 @@ class BlurOperator:
         reblurred[crop] = observed[crop]
         return reblurred
 
-    def seen_data_term(self, observed: np.ndarray, seen: np.ndarray) -> np.ndarray:
-        """``A^T (M y)``: the data term's right-hand side from the seen pixels ``M`` of ``observed``."""
-        return self.adjoint(seen * observed)
+    def seen_data_term(self, observed: np.ndarray, seen: np.ndarray, weight=1.0) -> np.ndarray:
+        """``weight A^T (M y)``: the data term's right-hand side from the seen pixels ``M`` of ``y``."""
+        out = self.adjoint(seen * observed)
+        if weight != 1.0:
+            out *= self.dtype.type(weight)
+        return out
 
-    def solve_seen(self, seen_data: np.ndarray, seen: np.ndarray, pull: np.ndarray, pull_weight: float,
-                   start: np.ndarray, iterations: int) -> np.ndarray:
-        """``x = argmin ||M (A x - y)||^2 + pull_weight ||x - pull||^2``, fitting the seen pixels only.
+    def solve_seen(self, rhs: np.ndarray, seen: np.ndarray, start: np.ndarray, iterations: int, *,
+                   weight=1.0, prior_spectrum=0.0, prior_weight=0.0, identity_weight=0.0) -> np.ndarray:
+        """``x = (weight A^T M A + prior_weight R^T R + identity_weight I)^-1 rhs``: fit the seen pixels only.
 
         The border of the grid stands for scene the camera never saw, so the data term
-        counts the pixels of the mask ``seen`` (1 on the image, 0 on the padding) alone.
-        Conjugate gradients on ``(A^T M A + w I) x = A^T M y + w pull``, preconditioned by
-        the circulant ``(A^T A + w I)^-1`` (the closed-form solve, which is the answer
-        when nothing is masked), run ``iterations`` steps from ``start``. It reaches in
-        about 15 steps what refilling the border with the re-blurred estimate
-        (:meth:`reestimate_border`, a fixed-point iteration of the same system) does not
-        in 150.
-
-        Parameters
-        ----------
-        seen_data : numpy.ndarray
-            ``A^T (M y)`` (:meth:`seen_data_term`), on the grid.
-        seen : numpy.ndarray
-            The mask ``M`` on the grid, in the operator's dtype.
-        pull, pull_weight
-            The quadratic pull towards ``pull`` (e.g. plug-and-play's denoised estimate).
-        start : numpy.ndarray
-            First guess (not modified).
-        iterations : int
-            Conjugate-gradient steps.
-
-        Returns
-        -------
-        numpy.ndarray
-            The solution on the grid.
+        counts the pixels of the mask ``seen`` (1 on the image, 0 on the padding) alone:
+        ``rhs`` is :meth:`seen_data_term` plus the prior's pull, as for :meth:`solve` but
+        spatial. Conjugate gradients preconditioned by :meth:`solve`'s circulant system
+        (the answer when nothing is masked) run ``iterations`` steps from ``start`` (not
+        modified). They reach in about 15 steps what refilling the border with the
+        re-blurred estimate (:meth:`reestimate_border`, a fixed-point iteration of the same
+        system) does not in 150. Each step costs three FFT pairs.
         """
-        weight = self.dtype.type(pull_weight)
+        t = self.dtype.type
+        prior = 0.0
+        if prior_weight or identity_weight:
+            prior = t(prior_weight) * prior_spectrum + t(identity_weight)
 
-        def normal(v):  # (A^T M A + w I) v
-            out = self.adjoint(seen * self.apply(v))
-            out += weight * v
-            return out
+        def normal(v):  # (weight A^T M A + prior) v
+            spectrum = self.rfft2(v)
+            inside = self.irfft2(spectrum * self.otf)
+            inside *= seen
+            out = self.rfft2(inside)
+            out *= np.conj(self.otf) * t(weight)
+            out += spectrum * prior
+            return self.irfft2(out)
 
         def precondition(r):
-            return self.solve(self.rfft2(r), weight=1.0, identity_weight=pull_weight)
+            return self.solve(self.rfft2(r), weight=weight, prior_spectrum=prior_spectrum,
+                              prior_weight=prior_weight, identity_weight=identity_weight)
 
         x = start.copy()
-        residual = seen_data + weight * pull - normal(x)
+        residual = rhs - normal(x)
         direction = precondition(residual)
         energy = float(np.vdot(residual, direction))
         for _ in range(iterations):
-            if energy <= 0:  # converged to the precision of the dtype
-                break
             pushed = normal(direction)
-            step = energy / float(np.vdot(direction, pushed))
-            x += self.dtype.type(step) * direction
-            residual -= self.dtype.type(step) * pushed
+            curvature = float(np.vdot(direction, pushed))
+            if energy <= 0 or curvature <= 0:  # converged to the precision of the dtype
+                break
+            step = t(energy / curvature)
+            x += step * direction
+            residual -= step * pushed
             preconditioned = precondition(residual)
             new_energy = float(np.vdot(residual, preconditioned))
-            direction *= self.dtype.type(new_energy / energy)
+            direction *= t(new_energy / energy)
             direction += preconditioned
             energy = new_energy
         return x

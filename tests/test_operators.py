@@ -205,29 +205,36 @@ def test_blur_operator_solve_is_the_normal_equations(dtype, rng):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_solve_seen_fits_the_seen_pixels_only(dtype, rng):
-    """The conjugate gradients reach the dense solution of ||M (A x - y)||^2 + w ||x - z||^2."""
-    shape, kernel = (14, 16), psf.motion(5, 20)
+@pytest.mark.parametrize("prior", ["identity", "gradients"])
+def test_solve_seen_fits_the_seen_pixels_only(dtype, prior, rng):
+    """The conjugate gradients reach the dense solution of lam ||M (A x - y)||^2 + (the prior's) x."""
+    shape, kernel, lam = (14, 16), psf.motion(5, 20), 3.0
     blur = BlurOperator(kernel, shape, dtype=dtype, workers=1)
     seen = np.zeros(shape, dtype=dtype)
     seen[2:11, 3:13] = 1
     y, pull = rng.random(shape).astype(dtype), rng.random(shape).astype(dtype)
-    weight = 0.05
+    grad = gradient_energy(shape, dtype)
+    system = ({"identity_weight": 0.05} if prior == "identity" else
+              {"prior_spectrum": grad, "prior_weight": 0.5, "identity_weight": 1e-3})
     columns = np.eye(shape[0] * shape[1]).reshape(-1, *shape)
-    matrix = np.stack([BlurOperator(kernel, shape, workers=1).apply(c).ravel() for c in columns], axis=1)
-    masked = seen.ravel()[:, None].astype(float) * matrix
-    exact = np.linalg.solve(masked.T @ masked + weight * np.eye(masked.shape[1]),
-                            masked.T @ y.ravel() + weight * pull.ravel()).reshape(shape)
+    exact64 = BlurOperator(kernel, shape, workers=1)
+    blur_matrix = np.stack([exact64.apply(c).ravel() for c in columns], axis=1)
+    masked = seen.ravel()[:, None].astype(float) * blur_matrix
+    prior_matrix = np.stack([exact64.irfft2(exact64.rfft2(c) * (system.get("prior_weight", 0.0) * grad
+                                                                + system["identity_weight"])).ravel()
+                             for c in columns], axis=1)
+    rhs = blur.seen_data_term(y, seen, lam) + pull
+    exact = np.linalg.solve(lam * masked.T @ masked + prior_matrix, rhs.astype(float).ravel()).reshape(shape)
     start = np.zeros(shape, dtype=dtype)
-    x = blur.solve_seen(blur.seen_data_term(y, seen), seen, pull, weight, start, 60)
+    x = blur.solve_seen(rhs, seen, start, 80, weight=lam, **system)
     assert x.dtype == dtype and not start.any()
-    np.testing.assert_allclose(x, exact, atol=1e4 * tolerance(dtype))
-    few = blur.solve_seen(blur.seen_data_term(y, seen), seen, pull, weight, start, 2)
+    np.testing.assert_allclose(x, exact, atol=2e4 * tolerance(dtype))
+    few = blur.solve_seen(rhs, seen, start, 2, weight=lam, **system)
     assert np.abs(few - exact).max() > 10 * np.abs(x - exact).max()  # the steps are what converge
     full = np.ones(shape, dtype=dtype)  # nothing masked: the closed-form solve, in one step
-    closed = blur.solve(blur.data_term(y) + weight * blur.rfft2(pull), weight=1.0, identity_weight=weight)
-    np.testing.assert_allclose(blur.solve_seen(blur.adjoint(y), full, pull, weight, start, 1), closed,
-                               atol=1e3 * tolerance(dtype))
+    closed = blur.solve(blur.data_term(y, lam) + blur.rfft2(pull), weight=lam, **system)
+    unmasked = blur.solve_seen(blur.seen_data_term(y, full, lam) + pull, full, start, 1, weight=lam, **system)
+    np.testing.assert_allclose(unmasked, closed, atol=1e3 * tolerance(dtype))
 
 
 def test_blur_operator_from_an_otf_is_the_same_operator(rng):

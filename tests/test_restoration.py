@@ -177,6 +177,19 @@ def test_iterative_solvers_reestimate_the_unseen_border(name):
     assert smooth > 25 and reflect > smooth - 1.5
 
 
+def test_hyper_laplacian_fits_the_seen_pixels_of_a_valid_blur(monkeypatch):
+    """On a 'valid' blur the padding is unseen scene: fitting the seen pixels only beats refilling it."""
+    import importlib
+
+    module = importlib.import_module("pydeblur.restoration.hyper_laplacian")  # the name is the function
+    pair = degrade(sample_image("camera")[100:228, 200:328], psf=KERNEL, noise_sigma=0.0, rng=0)
+    scores = {}
+    for steps in (0, module.SEEN_ITERATIONS):
+        monkeypatch.setattr(module, "SEEN_ITERATIONS", steps)
+        scores[steps] = psnr(hyper_laplacian(pair.blurry, KERNEL, lam=3e4), pair.sharp)
+    assert module.SEEN_ITERATIONS > 0 and scores[module.SEEN_ITERATIONS] > scores[0] + 1, scores
+
+
 @pytest.mark.parametrize("boundary", ["smooth", "reflect"])
 def test_reestimated_observation_keeps_the_image_and_reblurs_the_border(boundary):
     _, y = blurred((30, 36))

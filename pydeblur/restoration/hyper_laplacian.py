@@ -50,6 +50,15 @@ def _lookup_shrinkage(values, beta, alpha, out, table=None):
     out[...] = np.sign(values) * np.interp(np.abs(values), grid, w)
 
 
+#: Conjugate-gradient steps of each x step on a padded grid, which fits the seen pixels only
+#: (:meth:`~pydeblur.operators.BlurOperator.solve_seen`; the padding stands for unseen scene).
+#: 'auto' weight, Levin 2009 development half true kernels / estimated kernels / BSDS val x Levin
+#: kernels: 31.92 / 31.63 / 28.69 dB with one border refill per x step (the earlier rule),
+#: 32.68 / 32.24 / 28.75 with 3 steps, 32.95 / 32.38 / 28.76 with 6, 33.12 / 32.49 / 28.77 with 15,
+#: at 2.2x / 3x / 5.4x the time. 0: the refill.
+SEEN_ITERATIONS = 6
+
+
 def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_init: float = 1.0,
                     beta_max: float = 256.0, beta_rate: float = _BETA_RATE, inner_iter: int = 1,
                     boundary: str = "smooth", colour_space: str = "auto", clip: bool = False,
@@ -59,8 +68,10 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
     Minimises ``lam/2 ||k * x - y||^2 + sum |grad x|^alpha``: auxiliary gradients ``w``
     are introduced with a penalty ``beta/2 ||w - grad x||^2`` whose weight grows from
     ``beta_init`` to ``beta_max`` by ``beta_rate``. The ``x`` step is one Fourier-domain
-    solve, the ``w`` step a per-pixel shrinkage solved in closed form for alpha = 1/2
-    and 2/3 (and 1), and through a lookup table for other alpha.
+    solve (with a boundary extension, ``SEEN_ITERATIONS`` conjugate-gradient steps that fit
+    the seen pixels only, the extension standing for unseen scene), the ``w`` step a
+    per-pixel shrinkage solved in closed form for alpha = 1/2 and 2/3 (and 1), and through
+    a lookup table for other alpha.
 
     Parameters
     ----------
@@ -126,6 +137,11 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
         observed = problem.channel(c)
         blur = problem.operator(c)
         data_term = blur.data_term(observed, lam_c)
+        seen = None
+        if SEEN_ITERATIONS and problem.padded:
+            seen = np.zeros(problem.shape, dtype=problem.dtype)
+            seen[problem.crop] = 1
+            seen_data = blur.seen_data_term(observed, seen, lam_c)
         x = observed
         gx, gy, wx, wy = (np.empty_like(x) for _ in range(4))
         zero = np.zeros((1, 1), dtype=x.dtype)
@@ -143,16 +159,22 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
                     _lookup_shrinkage(gy, float(beta), alpha, wy, table)
                 none = np.broadcast_to(zero, x.shape)  # nothing to subtract, without a buffer
                 adjoint_differences(wx, wy, none, none, gx)
-                spectrum = blur.rfft2(gx)
-                spectrum *= problem.dtype.type(beta)
-                spectrum += data_term
-                spectrum = blur.solve(spectrum, weight=lam_c, prior_spectrum=grad_energy, prior_weight=beta,
-                                      out_spectrum=True)
-                x = blur.irfft2(spectrum)
-                if problem.padded:
-                    observed = blur.reestimate_border(spectrum, observed, problem.crop)
-                    data_term = blur.data_term(observed, lam_c)
-                del spectrum
+                if seen is not None:
+                    gx *= problem.dtype.type(beta)
+                    gx += seen_data
+                    x = blur.solve_seen(gx, seen, x, SEEN_ITERATIONS, weight=lam_c,
+                                        prior_spectrum=grad_energy, prior_weight=beta)
+                else:
+                    spectrum = blur.rfft2(gx)
+                    spectrum *= problem.dtype.type(beta)
+                    spectrum += data_term
+                    spectrum = blur.solve(spectrum, weight=lam_c, prior_spectrum=grad_energy,
+                                          prior_weight=beta, out_spectrum=True)
+                    x = blur.irfft2(spectrum)
+                    if problem.padded:
+                        observed = blur.reestimate_border(spectrum, observed, problem.crop)
+                        data_term = blur.data_term(observed, lam_c)
+                    del spectrum
                 step += 1
                 report_progress(callback, problem, c, x, iteration=step, max_iter=total, beta=beta)
         problem.store(c, x)

@@ -191,7 +191,8 @@ def warm_started(image, psf, *, init, start_sigma: float, noise_sigma="auto", ma
                 if padded:
                     observed[c] = blur.seen_data_term(observed[c], seen)  # A^T M y from now on
             if padded:
-                xc[...] = blur.solve_seen(observed[c], seen, zc, mu, xc, DATA_STEP_ITERATIONS)
+                rhs = observed[c] + image.dtype.type(mu) * zc
+                xc[...] = blur.solve_seen(rhs, seen, xc, DATA_STEP_ITERATIONS, identity_weight=mu)
         del z  # the data step has used it: two of them never coexist with the denoiser's buffers
         level = float(min(strength, MAX_SIGMA))
         z = _ensemble_denoise(runner, x, level) if ensemble else runner(x, level)
