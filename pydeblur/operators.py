@@ -485,44 +485,51 @@ class BlurOperator:
         (the answer when nothing is masked) run ``iterations`` steps from ``start`` (not
         modified). They reach in about 15 steps what refilling the border with the
         re-blurred estimate (:meth:`reestimate_border`, a fixed-point iteration of the same
-        system) does not in 150. Each step costs three FFT pairs.
+        system) does not in 150. Each step costs one FFT pair.
         """
         t = self.dtype.type
         prior = 0.0
         if prior_weight or identity_weight:
             prior = t(prior_weight) * prior_spectrum + t(identity_weight)
+        denominator = t(weight) * self.gram + prior
+        adjoint_otf = np.conj(self.otf) * t(weight)
+        # Everything but the mask runs on half spectra: one FFT pair per step, and inner
+        # products by Parseval (the columns the half spectrum leaves out count twice).
+        columns = np.full(self.otf.shape[1], 2.0)
+        columns[0] = 1.0
+        if self.shape[1] % 2 == 0:
+            columns[-1] = 1.0
 
-        def normal(v):  # (weight A^T M A + prior) v
-            spectrum = self.rfft2(v)
+        def inner(a, b):
+            return float(np.sum((a.real * b.real + a.imag * b.imag) * columns, dtype=np.float64))
+
+        def normal(spectrum):  # the half spectrum of (weight A^T M A + prior) v
             inside = self.irfft2(spectrum * self.otf)
             inside *= seen
             out = self.rfft2(inside)
-            out *= np.conj(self.otf) * t(weight)
+            out *= adjoint_otf
             out += spectrum * prior
-            return self.irfft2(out)
+            return out
 
-        def precondition(r):
-            return self.solve(self.rfft2(r), weight=weight, prior_spectrum=prior_spectrum,
-                              prior_weight=prior_weight, identity_weight=identity_weight)
-
-        x = start.copy()
-        residual = rhs - normal(x)
-        direction = precondition(residual)
-        energy = float(np.vdot(residual, direction))
+        x = self.rfft2(start)
+        residual = self.rfft2(rhs)
+        residual -= normal(x)
+        direction = residual / denominator
+        energy = inner(residual, direction)
         for _ in range(iterations):
             pushed = normal(direction)
-            curvature = float(np.vdot(direction, pushed))
+            curvature = inner(direction, pushed)
             if energy <= 0 or curvature <= 0:  # converged to the precision of the dtype
                 break
             step = t(energy / curvature)
             x += step * direction
             residual -= step * pushed
-            preconditioned = precondition(residual)
-            new_energy = float(np.vdot(residual, preconditioned))
+            preconditioned = residual / denominator
+            new_energy = inner(residual, preconditioned)
             direction *= t(new_energy / energy)
             direction += preconditioned
             energy = new_energy
-        return x
+        return self.irfft2(x)
 
     def adjointness_error(self, *, rng=None) -> float:
         """``|<A x, y> - <x, A^T y>| / (||A x|| ||y||)`` for random ``x``, ``y``: ~1e-7 in float32."""
