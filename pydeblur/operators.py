@@ -291,6 +291,13 @@ def padding_plan(image_shape, psf_shape, boundary: str):
     return (full_h, full_w, kh, kw) if boundary == "reflect" else (full_h, full_w, 0, 0)
 
 
+def seen_mask(grid_shape, crop, dtype) -> np.ndarray:
+    """The mask ``M`` of :meth:`BlurOperator.solve_seen`: 1 on the image (``crop``), 0 on the padding."""
+    seen = np.zeros(grid_shape[:2], dtype=dtype)
+    seen[crop] = 1
+    return seen
+
+
 def pad_channel(image2d: np.ndarray, plan, boundary: str) -> np.ndarray:
     """One 2-D channel extended by a :func:`padding_plan` (always a new array)."""
     full_h, full_w, top, left = plan

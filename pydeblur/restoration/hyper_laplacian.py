@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validation import check_number
 from ..base import store_params
-from ..operators import gradient_energy
+from ..operators import gradient_energy, seen_mask
 from ._base import NonBlindDeblurrer
 from ._problem import auto_lams, check_callback, prepare, report_progress, resolve_lam
 
@@ -136,12 +136,12 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
         lam_c = problem.dtype.type(lams[c] if lams.size > 1 else lams[0])
         observed = problem.channel(c)
         blur = problem.operator(c)
-        data_term = blur.data_term(observed, lam_c)
         seen = None
         if SEEN_ITERATIONS and problem.padded:
-            seen = np.zeros(problem.shape, dtype=problem.dtype)
-            seen[problem.crop] = 1
+            seen = seen_mask(problem.shape, problem.crop, problem.dtype)
             seen_data = blur.seen_data_term(observed, seen, lam_c)
+        else:
+            data_term = blur.data_term(observed, lam_c)
         x = observed
         gx, gy, wx, wy = (np.empty_like(x) for _ in range(4))
         zero = np.zeros((1, 1), dtype=x.dtype)
