@@ -14,7 +14,8 @@ seconds per image (estimation + restoration). The "defaults" row is what a new u
 gets, ``BlindDeblurrer().fit_restore(y)``, with no knowledge of the kernel's size, and the
 default final step ('auto': the fusion with plug-and-play's learned prior when torch is
 installed); every row is repeated with the hyper-Laplacian final step, which is what an
-install without torch gets. ``--only NAME,NAME`` runs only the named rows.
+install without torch gets; two more rows name the learned steps ('plug_and_play', 'fusion')
+explicitly. ``--only NAME,NAME`` runs only the named rows.
 ``--large`` also times a 1-megapixel colour photo with a 75 px kernel. Results go to
 ``results/blind.md`` (synthetic) or ``results/blind_levin.md`` (``--levin``).
 
@@ -33,6 +34,7 @@ from pydeblur.blind import BlindDeblurrer, blind_deconvolve
 from pydeblur.blind._deblur import final_restoration, resolve_final_step
 from pydeblur.datasets import load_levin
 from pydeblur.io import imread, list_images
+from pydeblur.methods import FINAL_STEPS
 from pydeblur.metrics import kernel_similarity, psnr_upto_shift, ssim_upto_shift
 from pydeblur.synth import degrade
 
@@ -47,6 +49,8 @@ PRIORS = ("l0", "dark_channel") if QUICK else ("l0", "l0_text", "dark_channel", 
 #: fusion when torch is installed; the hyper-Laplacian rows are what a torch-less install gets.
 ROWS = [("defaults", "defaults", "auto"),
         ("defaults / hyper-Laplacian step (no torch)", "defaults", "hyper_laplacian"),
+        ("defaults / plug-and-play step", "defaults", "plug_and_play"),
+        ("defaults / fusion step", "defaults", "fusion"),
         *[(prior, prior, "auto") for prior in PRIORS],
         *[(f"{prior} / hyper-Laplacian step", prior, "hyper_laplacian") for prior in PRIORS]]
 #: ``--only NAME,NAME``: run only these rows (names as in ROWS).
@@ -112,7 +116,7 @@ def main():
     header = ("prior", "PSNR (dB)", "PSNR, integer shifts", "SSIM", "error ratio", "ratio <= 3",
               "kernel similarity", "s / image")
     table, references = [], {}
-    steps = {"auto": resolve_final_step("auto"), "hyper_laplacian": "hyper_laplacian"}
+    steps = {step: resolve_final_step(step) for step in FINAL_STEPS}
     for name, prior, step in ROWS:
         if ONLY and name not in ONLY:
             continue

@@ -10,14 +10,15 @@ more than 0.5 dB, and seconds per image. The issue's targets: mean >= blurry + 5
 no image more than 0.5 dB worse. Rows (``--only`` picks some, comma-separated):
 ``defaults`` (``BlindDeblurrer()``, not told the size; final step 'auto': the learned
 fusion when torch is installed), ``defaults-hl`` (the hyper-Laplacian final step, what a
-torch-less install gets), ``told`` (``psf_size`` = the kernel's side + 4).
+torch-less install gets), ``defaults-pnp`` and ``defaults-fusion`` (the learned final
+steps named explicitly), ``told`` (``psf_size`` = the kernel's side + 4).
 
 ``--per-case`` prints instead, per case, what the estimate alone gives: the 'auto' kernel
 estimate (no smaller-kernel retry), its size, confidence and similarity to the true kernel,
 and the gain over the blurry input of the hyper-Laplacian final step with it, restored
 even when not trusted (no fallback); then the mean gain per kernel extent and per photo.
 
-    python benchmarks/blind_large.py [BSDS_ROOT] [--only defaults,defaults-hl,told] [--per-case]
+    python benchmarks/blind_large.py [BSDS_ROOT] [--only ROWS] [--per-case]
 """
 
 import sys
@@ -86,6 +87,10 @@ def main():
         "defaults": (f"defaults (psf_size='auto', final step {step})", lambda c: BlindDeblurrer(clip=True)),
         "defaults-hl": ("defaults with the hyper-Laplacian final step (no torch)",
                         lambda c: BlindDeblurrer(clip=True, final_step="hyper_laplacian")),
+        "defaults-pnp": ("defaults with the plug-and-play final step",
+                         lambda c: BlindDeblurrer(clip=True, final_step="plug_and_play")),
+        "defaults-fusion": ("defaults with the fusion final step",
+                            lambda c: BlindDeblurrer(clip=True, final_step="fusion")),
         "told": (f"psf_size = kernel side + 4 (final step {step})", told)}
     chosen = ARGS[ARGS.index("--only") + 1].split(",") if "--only" in ARGS else list(methods)
     for key in chosen:

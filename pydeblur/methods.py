@@ -49,8 +49,8 @@ METHODS = {
 #: Image priors of blind kernel estimation (:func:`pydeblur.estimate_psf`'s ``prior``).
 PRIORS = ("l0", "l0_text", "dark_channel", "learned")
 #: Final non-blind steps of the blind route (see pydeblur.blind.final_restoration); 'auto'
-#: is 'fusion' (the learned prior) when torch is installed and 'hyper_laplacian' otherwise.
-FINAL_STEPS = ("auto", "hyper_laplacian", "fusion")
+#: is 'plug_and_play' (the learned prior) when torch is installed and 'hyper_laplacian' otherwise.
+FINAL_STEPS = ("auto", "hyper_laplacian", "plug_and_play", "fusion")
 #: Numeric precisions of the networks: 'auto' takes bf16 where the hardware runs it natively.
 PRECISIONS = ("auto", "fp32", "bf16")
 

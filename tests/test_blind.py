@@ -357,12 +357,13 @@ def test_the_guard_options_are_checked():
         blind_deconvolve(np.random.default_rng(0).random((64, 64)), 9, fallback="sharpen")
 
 
-def test_the_auto_final_step_is_the_learned_fusion_only_when_torch_is_installed(monkeypatch):
+def test_the_auto_final_step_is_the_learned_one_only_when_torch_is_installed(monkeypatch):
     from pydeblur.blind._deblur import resolve_final_step
 
     assert BlindDeblurrer().final_step == "auto"
     assert resolve_final_step("hyper_laplacian") == "hyper_laplacian"
     assert resolve_final_step("fusion") == "fusion"
+    assert resolve_final_step("plug_and_play") == "plug_and_play"
     with pytest.raises(ValueError, match="final_step"):
         resolve_final_step("pnp")
     real_find_spec = importlib.util.find_spec

@@ -71,7 +71,7 @@ def test_shipped_learned_prior_finds_the_kernel():
     assert kernel_similarity(estimate_psf(blurry, 15, prior="learned"), truth) > 0.85
 
 
-def test_the_fusion_final_step_is_the_mean_of_both_restorations():
+def test_the_learned_final_steps_are_plug_and_play_at_the_second_pass_noise_level_and_its_mean():
     from pydeblur.blind import BlindDeblurrer, blind_deconvolve
     from pydeblur.blind._deblur import final_restoration
     from pydeblur.metrics import psnr_upto_shift
@@ -81,27 +81,29 @@ def test_the_fusion_final_step_is_the_mean_of_both_restorations():
     sharp_full = sample_image("camera", dtype=np.float64)[100:292, 150:342]
     kernel = psf.motion(11, 30)
     blurry, sharp, _ = degrade(sharp_full, psf=kernel, noise_sigma=0.005, rng=0)
-    from pydeblur.blind._deblur import _hyper_laplacian_step
+    from pydeblur.blind._deblur import _final_weights
     from pydeblur.restoration.plug_and_play import auto_noise_sigma
 
     classical = final_restoration(blurry, kernel)
+    learned = final_restoration(blurry, kernel, final_step="plug_and_play")
     fused = final_restoration(blurry, kernel, final_step="fusion")
-    _, sigma = _hyper_laplacian_step(blurry, kernel, "auto")
+    _, sigma = _final_weights(blurry, kernel, "auto")
     sigma = max(sigma, auto_noise_sigma(blurry))
-    np.testing.assert_allclose(fused, (classical + plug_and_play(blurry, kernel, noise_sigma=sigma)) / 2,
-                               atol=1e-6)
+    np.testing.assert_allclose(learned, plug_and_play(blurry, kernel, noise_sigma=sigma), atol=1e-6)
+    np.testing.assert_allclose(fused, (classical + learned) / 2, atol=1e-6)
     # a wrong kernel explains the photo worse: plug-and-play is told of more noise, as the second pass is
-    _, wrong_sigma = _hyper_laplacian_step(blurry, psf.motion(11, 120), "auto")
+    _, wrong_sigma = _final_weights(blurry, psf.motion(11, 120), "auto")
     assert wrong_sigma > 2 * sigma
+    assert psnr_upto_shift(learned, sharp) > psnr_upto_shift(blurry, sharp) + 2
     assert psnr_upto_shift(fused, sharp) > psnr_upto_shift(blurry, sharp) + 2
     restored, estimated = blind_deconvolve(blurry, 15, final_step="fusion", clip=True)
     expected = np.clip(final_restoration(blurry, estimated, final_step="fusion"), 0, 1)
     np.testing.assert_allclose(restored, expected, atol=1e-6)
     assert BlindDeblurrer(final_step="fusion").get_params()["final_step"] == "fusion"
-    by_default = BlindDeblurrer(psf_size=15, clip=True).fit(blurry)  # torch is installed: 'auto' is fusion
-    assert by_default.final_step_ == "fusion"
+    by_default = BlindDeblurrer(psf_size=15, clip=True).fit(blurry)  # torch is installed: 'auto' is learned
+    assert by_default.final_step_ == "plug_and_play"
     np.testing.assert_allclose(by_default.restore(blurry), np.clip(
-        final_restoration(blurry, by_default.psf_, final_step="fusion"), 0, 1), atol=1e-6)
+        final_restoration(blurry, by_default.psf_, final_step="plug_and_play"), 0, 1), atol=1e-6)
     with pytest.raises(ValueError, match="final_step"):
         BlindDeblurrer(final_step="pnp")
     with pytest.raises(ValueError, match="final_step"):

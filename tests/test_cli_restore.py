@@ -101,11 +101,11 @@ def test_blind_final_step_option_reaches_the_deblurrer(folder):
     pytest.importorskip("torch")
     tmp, _ = folder
     outputs = {}
-    for step in ("hyper_laplacian", "fusion"):
+    for step in ("hyper_laplacian", "plug_and_play"):
         assert main(["restore", str(tmp / "in" / "a.png"), "-o", str(tmp / f"{step}.png"),
                      "--method", "blind", "--psf-size", "9", "--final-step", step, "--no-progress"]) == 0
         outputs[step] = imread(tmp / f"{step}.png", dtype=np.float64)
-    assert not np.allclose(outputs["hyper_laplacian"], outputs["fusion"])
+    assert not np.allclose(outputs["hyper_laplacian"], outputs["plug_and_play"])
 
 
 @pytest.mark.parametrize("argv, message", [

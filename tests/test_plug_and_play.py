@@ -142,7 +142,7 @@ def test_a_warm_start_is_checked_and_used(weights):
             warm_started(image, KERNEL, init=None, start_sigma=bad, denoiser=weights)
 
 
-def test_the_blind_fusion_warm_starts_plug_and_play_on_large_photos(monkeypatch):
+def test_the_blind_learned_step_warm_starts_plug_and_play_on_large_photos(monkeypatch):
     import importlib
 
     from pydeblur.blind import _deblur
@@ -161,11 +161,14 @@ def test_the_blind_fusion_warm_starts_plug_and_play_on_large_photos(monkeypatch)
     fused = final_restoration(image, KERNEL, final_step="fusion")
     assert calls[-1] == (None, module.START_SIGMA, 8)  # small photos: the full cold schedule
     np.testing.assert_allclose(fused, classical / 2)
+    np.testing.assert_array_equal(final_restoration(image, KERNEL, final_step="plug_and_play"), 0)
+    assert calls[-1] == (None, module.START_SIGMA, 8)
     monkeypatch.setattr(_deblur, "WARM_START_PIXELS", 1000)
-    final_restoration(image, KERNEL, final_step="fusion")
-    init, start, iterations = calls[-1]
-    np.testing.assert_allclose(init, classical)  # warm from the hyper-Laplacian restoration
-    assert (start, iterations) == (_deblur.WARM_START["start_sigma"], _deblur.WARM_START["max_iter"])
+    for step in ("fusion", "plug_and_play"):
+        final_restoration(image, KERNEL, final_step=step)
+        init, start, iterations = calls[-1]
+        np.testing.assert_allclose(init, classical)  # warm from the hyper-Laplacian restoration
+        assert (start, iterations) == (_deblur.WARM_START["start_sigma"], _deblur.WARM_START["max_iter"])
 
 
 def test_deblurrer_contract(weights):

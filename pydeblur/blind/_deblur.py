@@ -67,19 +67,19 @@ def reblur_residual(image: np.ndarray, restored: np.ndarray, kernel: np.ndarray)
 
 
 def resolve_final_step(final_step: str) -> str:
-    """The final step ``final_step`` names: 'auto' is 'fusion' (the learned prior) when the
-    torch extra is installed and 'hyper_laplacian' (the best classical step) otherwise."""
+    """The final step ``final_step`` names: 'auto' is 'plug_and_play' (the learned prior) when
+    the torch extra is installed and 'hyper_laplacian' (the best classical step) otherwise."""
     check_choice(final_step, FINAL_STEPS, name="final_step")
     if final_step != "auto":
         return final_step
-    return "fusion" if importlib.util.find_spec("torch") is not None else "hyper_laplacian"
+    return "plug_and_play" if importlib.util.find_spec("torch") is not None else "hyper_laplacian"
 
 
-#: Above this many pixels the fusion's plug-and-play starts from the hyper-Laplacian restoration
-#: and runs ``WARM_START``'s shorter schedule: half the denoiser passes, which are most of the
-#: blind route's time on a large photo (28 of 41 s for 1 MP colour with a 75 px kernel on 2 cores
-#: without AMX). Levin 2009 development half, estimated kernels, fusion: 32.72 dB with the full
-#: cold schedule, 32.66 warm from 12/255 in 4 iterations, 32.55 cold in 4; so the 255 px
+#: Above this many pixels the learned step's plug-and-play starts from the hyper-Laplacian
+#: restoration and runs ``WARM_START``'s shorter schedule: half the denoiser passes, which are most
+#: of the blind route's time on a large photo (28 of 41 s for 1 MP colour with a 75 px kernel on 2
+#: cores without AMX). Levin 2009 development half, estimated kernels, fusion: 32.72 dB with the
+#: full cold schedule, 32.66 warm from 12/255 in 4 iterations, 32.55 cold in 4; so the 255 px
 #: captures keep the full schedule.
 WARM_START_PIXELS = 500_000
 WARM_START = {"start_sigma": 12 / 255, "max_iter": 4}
@@ -87,10 +87,10 @@ WARM_START = {"start_sigma": 12 / 255, "max_iter": 4}
 
 def final_restoration(image: np.ndarray, kernel: np.ndarray, final_lam="auto", clip: bool = False,
                       final_step: str = "hyper_laplacian"):
-    """The blind route's non-blind step: hyper-Laplacian with ``kernel``, or its fusion with
-    plug-and-play.
+    """The blind route's non-blind step: hyper-Laplacian or plug-and-play with ``kernel``, or
+    the mean of the two.
 
-    With ``final_lam='auto'`` it runs twice. The first pass weights the data by
+    Hyper-Laplacian with ``final_lam='auto'`` runs twice. The first pass weights the data by
     :func:`final_weights` (the noise estimate plus a fixed margin for kernel error).
     The second splits the first result's re-blur residual ``r`` (:func:`reblur_residual`)
     into the noise the image's estimate ``sigma`` accounts for and the rest, which this
@@ -102,48 +102,65 @@ def final_restoration(image: np.ndarray, kernel: np.ndarray, final_lam="auto", c
     weighting by ``RESIDUAL_SCALE / r^2``, which read white noise as kernel error; Levin
     2009 development half: 29.47 -> 29.42 estimated, 32.91 -> 33.05 true.)
 
-    ``final_step='fusion'`` returns the mean of this hyper-Laplacian restoration and
-    :func:`~pydeblur.restoration.plug_and_play`'s (the learned prior; needs the torch extra),
-    whose noise level is raised to what the second pass's weight stands for,
-    ``sqrt(0.25 / lam)``, so that it too trusts a kernel only as far as it explains the photo
-    (large-kernel cases with too small an estimate: 27.62 -> 27.76 and 26.38 -> 26.62 dB;
-    Levin 2009 and synthetic crops unchanged to 0.05 dB). Their errors differ, and the mean
-    beats both (benchmarks/pnp.py, Levin 2009 development half, estimated kernels:
-    hyper-Laplacian 32.07 dB, plug-and-play 32.22, fusion 32.27), at plug-and-play's cost
-    (1.5 s for 255x255 grey on 2 cores here). On photos above ``WARM_START_PIXELS``
-    plug-and-play starts from the hyper-Laplacian restoration with a shorter schedule.
+    ``final_step='plug_and_play'`` restores with :func:`~pydeblur.restoration.plug_and_play`
+    (the learned prior; needs the torch extra) instead, its noise level raised to what the
+    second pass's weight stands for, ``sqrt(0.25 / lam)``, so that it too trusts a kernel only
+    as far as it explains the photo (large-kernel cases with too small an estimate: 27.62 ->
+    27.76 and 26.38 -> 26.62 dB; Levin 2009 and synthetic crops unchanged to 0.05 dB). On
+    photos above ``WARM_START_PIXELS`` it starts from the second pass's restoration with a
+    shorter schedule; on smaller ones that pass is skipped. ``final_step='fusion'`` returns the
+    mean of the two restorations. benchmarks/blind.py, defaults with each step (Levin 2009
+    development half / 24 BSDS val crops): hyper-Laplacian 32.79 / 27.07 dB, fusion 33.07 /
+    27.34, plug-and-play 33.14 / 27.41; benchmarks/blind_large.py: fusion 25.95, plug-and-play
+    25.98.
     """
     step = resolve_final_step(final_step)  # a bad name fails before any work
     kernel = kernel.astype(image.dtype)
-    classical, effective_sigma = _hyper_laplacian_step(image, kernel, final_lam)
-    if step == "fusion":
-        from ..restoration.plug_and_play import auto_noise_sigma, plug_and_play, warm_started
-
-        sigma = auto_noise_sigma(image)  # raised to the noise + kernel error the second pass saw
-        if effective_sigma is not None:
-            sigma = max(sigma, effective_sigma)
-        if image.shape[0] * image.shape[1] > WARM_START_PIXELS:
-            learned = warm_started(image, kernel, noise_sigma=sigma, init=classical, **WARM_START)
+    lams, effective_sigma = _final_weights(image, kernel, final_lam)
+    large = image.shape[0] * image.shape[1] > WARM_START_PIXELS
+    classical = None
+    if step != "plug_and_play" or large:
+        classical = hyper_laplacian(image, kernel, lam=lams)
+    if step == "hyper_laplacian":
+        restored = classical
+    else:
+        learned = _plug_and_play_step(image, kernel, classical if large else None, effective_sigma)
+        if step == "fusion":
+            restored = classical
+            restored += learned
+            restored /= 2
         else:
-            learned = plug_and_play(image, kernel, noise_sigma=sigma)  # no torch: ImportError with the fix
-        classical += learned
-        classical /= 2
-    return np.clip(classical, 0, 1, out=classical) if clip else classical
+            restored = learned
+    return np.clip(restored, 0, 1, out=restored) if clip else restored
 
 
-def _hyper_laplacian_step(image, kernel, final_lam):
-    """:func:`final_restoration`'s hyper-Laplacian restoration (two passes for 'auto') and, for
-    'auto', the noise sigma its second pass stands for (``sqrt(0.25 / lam)``: the noise plus
-    the kernel error it saw), which the fusion gives plug-and-play."""
+def _final_weights(image, kernel, final_lam):
+    """The data weights of :func:`final_restoration`'s hyper-Laplacian restoration (for 'auto',
+    its second pass, which takes a first pass to set) and, for 'auto', the noise sigma they stand
+    for (``sqrt(0.25 / lam)``: the noise plus the kernel error the first pass left), which
+    plug-and-play is given; None for a fixed ``final_lam``."""
     if not (isinstance(final_lam, str) and final_lam == "auto"):
-        return hyper_laplacian(image, kernel, lam=final_lam), None
+        return final_lam, None
     first_lams = final_weights(image, kernel)
     first = hyper_laplacian(image, kernel, lam=first_lams)
     noise = AUTO_LAM_SCALE / first_lams[0] - KERNEL_ERROR_SIGMA**2  # sigma^2 of the first channel
     unexplained = max(reblur_residual(image, first, kernel) ** 2 - noise, 0.0)
     lam = 1.0 / (noise / AUTO_LAM_SCALE + unexplained / RESIDUAL_SCALE)
-    restored = hyper_laplacian(image, kernel, lam=first_lams * (lam / first_lams[0]))
-    return restored, float(np.sqrt(AUTO_LAM_SCALE / lam))
+    return first_lams * (lam / first_lams[0]), float(np.sqrt(AUTO_LAM_SCALE / lam))
+
+
+def _plug_and_play_step(image, kernel, init, effective_sigma):
+    """:func:`final_restoration`'s plug-and-play restoration, its noise level raised to
+    ``effective_sigma`` (the noise plus kernel error the hyper-Laplacian first pass saw), warm
+    started from ``init`` (a restoration of a large photo) when given."""
+    from ..restoration.plug_and_play import auto_noise_sigma, plug_and_play, warm_started
+
+    sigma = auto_noise_sigma(image)
+    if effective_sigma is not None:
+        sigma = max(sigma, effective_sigma)
+    if init is not None:
+        return warm_started(image, kernel, noise_sigma=sigma, init=init, **WARM_START)
+    return plug_and_play(image, kernel, noise_sigma=sigma)  # no torch: ImportError with the fix
 
 
 #: Below this :func:`psf_confidence` a blind estimate is not trusted
@@ -267,13 +284,13 @@ def blind_deconvolve(image, psf_size="auto", *, prior: str = "l0", grad_weight: 
         an imperfect kernel, ring badly: Levin 2009 development half 24.9 dB without the
         margin, 29.4 with it), then sets the weight from how well the kernel explains the
         photo (its re-blur residual).
-    final_step : {'auto', 'hyper_laplacian', 'fusion'}
-        The final non-blind step: hyper-Laplacian as above, or the mean of it and
+    final_step : {'auto', 'hyper_laplacian', 'plug_and_play', 'fusion'}
+        The final non-blind step: hyper-Laplacian as above,
         :func:`~pydeblur.restoration.plug_and_play` (the learned prior; needs the torch
-        extra; about 0.2 dB better on real captures and synthetic blur, at plug-and-play's
-        cost). 'auto' (the default) is 'fusion' when torch is installed and
-        'hyper_laplacian' otherwise (:func:`resolve_final_step`; ``BlindDeblurrer`` keeps
-        the step it used in ``final_step_``). See :func:`final_restoration`.
+        extra; about 0.3 dB better on real captures and synthetic blur, at plug-and-play's
+        cost), or the mean of the two ('fusion'). 'auto' (the default) is 'plug_and_play'
+        when torch is installed and 'hyper_laplacian' otherwise (:func:`resolve_final_step`;
+        ``BlindDeblurrer`` keeps the step it used in ``final_step_``). See :func:`final_restoration`.
     clip : bool
         Clip the result to [0, 1].
     min_confidence : float

@@ -42,7 +42,7 @@ def run(args) -> int:
         rows.append((name, restored, time.perf_counter() - start))
     start = time.perf_counter()
     restored, estimate = blind_deconvolve(blurry, psf_size_for(kernel.shape), clip=True)
-    learned = resolve_final_step("auto") == "fusion"  # the blind route's learned final step needs torch
+    learned = resolve_final_step("auto") != "hyper_laplacian"  # the blind route's learned step needs torch
     rows.append(("blind, L0 + learned prior (no PSF)" if learned else "blind, L0 prior (no PSF)", restored,
                  time.perf_counter() - start))
     try:
