@@ -138,7 +138,7 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
         blur = problem.operator(c)
         seen = None
         if SEEN_ITERATIONS and problem.padded:
-            seen = seen_mask(problem.shape, problem.crop, problem.dtype)
+            seen = seen_mask(problem.shape, problem.crop)
             seen_data = blur.seen_data_term(observed, seen, lam_c)
         else:
             data_term = blur.data_term(observed, lam_c)

@@ -175,7 +175,7 @@ def warm_started(image, psf, *, init, start_sigma: float, noise_sigma="auto", ma
     if init is not None:
         z[crop] = init
     padded = bool(plan[:2] != (h, w))
-    seen = seen_mask(plan, crop, image.dtype) if padded else None
+    seen = seen_mask(plan, crop) if padded else None
     sigmas = _schedule(sigma, max_iter, start_sigma)
     x = np.empty(z.shape, dtype=image.dtype)
     for iteration, strength in enumerate(sigmas, start=1):
@@ -189,7 +189,8 @@ def warm_started(image, psf, *, init, start_sigma: float, noise_sigma="auto", ma
                 if padded:
                     observed[c] = blur.seen_data_term(observed[c], seen)  # A^T M y from now on
             if padded:
-                rhs = observed[c] + image.dtype.type(mu) * zc
+                rhs = zc * image.dtype.type(mu)
+                rhs += observed[c]
                 xc[...] = blur.solve_seen(rhs, seen, xc, DATA_STEP_ITERATIONS, identity_weight=mu)
         del z  # the data step has used it: two of them never coexist with the denoiser's buffers
         level = float(min(strength, MAX_SIGMA))
