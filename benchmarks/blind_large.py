@@ -8,8 +8,8 @@ mean PSNR after the best shift within 10 px on a 0.25 px grid (15 px border; and
 integer shifts), the blurry input's, how many results are worse than their input by
 more than 0.5 dB, and seconds per image. The issue's targets: mean >= blurry + 5 dB and
 no image more than 0.5 dB worse. Rows (``--only`` picks some, comma-separated):
-``defaults`` (``BlindDeblurrer()``, not told the size; final step 'auto': the learned
-fusion when torch is installed), ``defaults-hl`` (the hyper-Laplacian final step, what a
+``defaults`` (``BlindDeblurrer()``, not told the size; final step 'auto': learned
+plug-and-play when torch is installed), ``defaults-hl`` (the hyper-Laplacian final step, what a
 torch-less install gets), ``defaults-pnp`` and ``defaults-fusion`` (the learned final
 steps named explicitly), ``told`` (``psf_size`` = the kernel's side + 4).
 
