@@ -12,7 +12,7 @@ the error ratio (MSE with the estimated kernel over MSE of the same final step w
 the true kernel; mean, and share of cases <= 3), kernel similarity and
 seconds per image (estimation + restoration). The "defaults" row is what a new user
 gets, ``BlindDeblurrer().fit_restore(y)``, with no knowledge of the kernel's size, and the
-default final step ('auto': the fusion with plug-and-play's learned prior when torch is
+default final step ('auto': plug-and-play, the learned prior, when torch is
 installed); every row is repeated with the hyper-Laplacian final step, which is what an
 install without torch gets; two more rows name the learned steps ('plug_and_play', 'fusion')
 explicitly. ``--only NAME,NAME`` runs only the named rows.
@@ -45,8 +45,8 @@ POSITIONAL = [a for i, a in enumerate(ARGS)
               if not a.startswith("--") and (i == 0 or ARGS[i - 1] not in ("--levin", "--only"))]
 ROOT = Path(POSITIONAL[0]) if POSITIONAL else Path(__file__).resolve().parents[2] / "shared/data/bsds500"
 PRIORS = ("l0", "dark_channel") if QUICK else ("l0", "l0_text", "dark_channel", "learned")
-#: Rows: (name, prior or "defaults" for BlindDeblurrer(), final step). 'auto' is the learned
-#: fusion when torch is installed; the hyper-Laplacian rows are what a torch-less install gets.
+#: Rows: (name, prior or "defaults" for BlindDeblurrer(), final step). 'auto' is learned
+#: plug-and-play when torch is installed; the hyper-Laplacian rows are what a torch-less install gets.
 ROWS = [("defaults", "defaults", "auto"),
         ("defaults / hyper-Laplacian step (no torch)", "defaults", "hyper_laplacian"),
         ("defaults / plug-and-play step", "defaults", "plug_and_play"),
