@@ -116,17 +116,15 @@ def final_restoration(image: np.ndarray, kernel: np.ndarray, final_lam="auto", c
     """
     step = resolve_final_step(final_step)  # a bad name fails before any work
     kernel = kernel.astype(image.dtype)
-    lams, effective_sigma, first = _final_weights(image, kernel, final_lam)
+    lams, effective_sigma = _final_weights(image, kernel, final_lam)
     large = image.shape[0] * image.shape[1] > WARM_START_PIXELS
-    import os
     classical = None
-    if step != "plug_and_play" or (large and not os.environ.get("V1")):
+    if step != "plug_and_play" or large:
         classical = hyper_laplacian(image, kernel, lam=lams)
     if step == "hyper_laplacian":
         restored = classical
     else:
-        init = (first if classical is None else classical) if large else None
-        learned = _plug_and_play_step(image, kernel, init, effective_sigma)
+        learned = _plug_and_play_step(image, kernel, classical if large else None, effective_sigma)
         if step == "fusion":
             restored = classical
             restored += learned
@@ -142,13 +140,13 @@ def _final_weights(image, kernel, final_lam):
     for (``sqrt(0.25 / lam)``: the noise plus the kernel error the first pass left), which
     plug-and-play is given; None for a fixed ``final_lam``."""
     if not (isinstance(final_lam, str) and final_lam == "auto"):
-        return final_lam, None, None
+        return final_lam, None
     first_lams = final_weights(image, kernel)
     first = hyper_laplacian(image, kernel, lam=first_lams)
     noise = AUTO_LAM_SCALE / first_lams[0] - KERNEL_ERROR_SIGMA**2  # sigma^2 of the first channel
     unexplained = max(reblur_residual(image, first, kernel) ** 2 - noise, 0.0)
     lam = 1.0 / (noise / AUTO_LAM_SCALE + unexplained / RESIDUAL_SCALE)
-    return first_lams * (lam / first_lams[0]), float(np.sqrt(AUTO_LAM_SCALE / lam)), first
+    return first_lams * (lam / first_lams[0]), float(np.sqrt(AUTO_LAM_SCALE / lam))
 
 
 def _plug_and_play_step(image, kernel, init, effective_sigma):
