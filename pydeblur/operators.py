@@ -279,16 +279,23 @@ def _smooth_extension(image: np.ndarray, full_h: int, full_w: int) -> np.ndarray
     return padded
 
 
-def padding_plan(image_shape, psf_shape, boundary: str):
-    """``(full_h, full_w, top, left)`` of the FFT grid :func:`pad_boundary` builds."""
+def padding_plan(image_shape, psf_shape, boundary: str, *, narrow: bool = False):
+    """``(full_h, full_w, top, left)`` of the FFT grid :func:`pad_boundary` builds.
+
+    The grid is the image plus twice the kernel (rounded up to a fast FFT size). With
+    ``narrow`` it is the image plus the kernel less one: the least padding in which no
+    image pixel sees another through the wrap-around, enough for a solver that fits the
+    seen pixels only (:meth:`BlurOperator.solve_seen`).
+    """
     check_choice(boundary, SOLVER_BOUNDARIES, name="boundary")
     h, w = image_shape[:2]
     kh, kw = (int(s) for s in psf_shape[:2])
     if boundary == "periodic":
         return h, w, 0, 0
-    full_h = scipy.fft.next_fast_len(h + 2 * kh, real=True)
-    full_w = scipy.fft.next_fast_len(w + 2 * kw, real=True)
-    return (full_h, full_w, kh, kw) if boundary == "reflect" else (full_h, full_w, 0, 0)
+    pad_h, pad_w = (kh - 1, kw - 1) if narrow else (2 * kh, 2 * kw)
+    full_h = scipy.fft.next_fast_len(h + pad_h, real=True)
+    full_w = scipy.fft.next_fast_len(w + pad_w, real=True)
+    return (full_h, full_w, pad_h // 2, pad_w // 2) if boundary == "reflect" else (full_h, full_w, 0, 0)
 
 
 def seen_mask(grid_shape, crop) -> np.ndarray:

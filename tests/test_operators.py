@@ -11,6 +11,7 @@ from pydeblur.operators import (
     convolve_spatially_varying,
     gradient_energy,
     pad_boundary,
+    padding_plan,
 )
 
 KERNELS = {
@@ -243,3 +244,19 @@ def test_blur_operator_from_an_otf_is_the_same_operator(rng):
     x = rng.random((24, 28))
     np.testing.assert_array_equal(same.apply(x), blur.apply(x))
     assert same.adjointness_error(rng=1) < 1e-12
+
+
+@pytest.mark.parametrize("boundary", ["smooth", "reflect"])
+@pytest.mark.parametrize("kernel_shape", [(9, 7), (4, 6)])
+def test_narrow_padding_is_the_least_in_which_no_image_pixel_sees_another_through_the_wrap(
+        boundary, kernel_shape):
+    h, w = 40, 50
+    full_h, full_w, top, left = padding_plan((h, w), kernel_shape, boundary, narrow=True)
+    usual = padding_plan((h, w), kernel_shape, boundary)
+    assert full_h * full_w < usual[0] * usual[1]
+    for size, full, start, k in ((h, full_h, top, kernel_shape[0]), (w, full_w, left, kernel_shape[1])):
+        # a kernel of side k reaches k // 2 one way and (k - 1) // 2 the other (either way round)
+        for before, after in ((k // 2, (k - 1) // 2), ((k - 1) // 2, k // 2)):
+            read = np.arange(start - before, start + size + after) % full  # the grid lines the image sees
+            assert len(np.unique(read)) == size + before + after  # none seen from both sides of the image
+        assert full >= size + k - 1

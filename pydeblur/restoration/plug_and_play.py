@@ -89,7 +89,10 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = 8, denoiser
         The denoiser's weights: the shipped name or a file from ``pydeblur train-denoiser``.
     boundary : {'smooth', 'reflect', 'periodic'}
         How the image is extended before the FFT: the first guess of the unseen border,
-        which the data steps then fit ('periodic': no border, closed-form data steps).
+        which the data steps then fit ('periodic': no border, closed-form data steps). The
+        border is as wide as the kernel less one, the least in which no image pixel sees
+        another through the wrap-around (``padding_plan(..., narrow=True)``): the denoiser
+        and the FFTs see fewer pixels than on the solvers' usual grid, at the same PSNR.
     ensemble : bool
         Average the denoiser over 8 flips and rotations (8 times slower, a little better).
     clip : bool
@@ -160,7 +163,7 @@ def warm_started(image, psf, *, init, start_sigma: float, noise_sigma="auto", ma
                                high=MAX_SIGMA * (1 + 1e-6))
 
     runner = DenoiserRunner(denoiser, device=device, precision=precision, tile=DENOISER_TILE)
-    plan = padding_plan(image.shape, psf.shape, boundary)
+    plan = padding_plan(image.shape, psf.shape, boundary, narrow=True)  # the data steps fit seen pixels only
     h, w = image.shape[:2]
     crop = (slice(plan[2], plan[2] + h), slice(plan[3], plan[3] + w))
     channels = 1 if image.ndim == 2 else 3
