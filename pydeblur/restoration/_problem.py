@@ -36,18 +36,20 @@ class Problem:
     """A checked deconvolution problem, channel by channel, on the padded grid.
 
     With ``opponent=True`` (3 channels, one PSF) the channels are those of the
-    opponent colour space; :meth:`result` maps the solution back to R, G, B.
+    opponent colour space; :meth:`result` maps the solution back to R, G, B. ``narrow``
+    pads by the kernel less one instead of twice the kernel (see
+    :func:`~pydeblur.operators.padding_plan`).
     """
 
     def __init__(self, image: np.ndarray, psf: np.ndarray, boundary: str, workers: int,
-                 opponent: bool = False):
+                 opponent: bool = False, narrow: bool = False):
         self.image = image
         self.opponent = opponent
         self.psf = psf
         self.boundary = boundary
         self.workers = workers
         self.dtype = image.dtype
-        self._plan = padding_plan(image.shape, psf.shape, boundary)
+        self._plan = padding_plan(image.shape, psf.shape, boundary, narrow=narrow)
         self.shape = self._plan[:2]
         h, w = image.shape[:2]
         self.crop = (slice(self._plan[2], self._plan[2] + h), slice(self._plan[3], self._plan[3] + w))
@@ -116,8 +118,10 @@ class Problem:
         return self._out
 
 
-def prepare(image, psf, *, boundary: str, workers, colour_space: str = "rgb") -> Problem:
-    """Check the inputs of a non-blind solver and set up its padded problem."""
+def prepare(image, psf, *, boundary: str, workers, colour_space: str = "rgb",
+            narrow: bool = False) -> Problem:
+    """Check the inputs of a non-blind solver and set up its padded problem (on the narrow grid of
+    :func:`~pydeblur.operators.padding_plan` for a solver that fits the seen pixels only)."""
     image = check_image(image)
     psf = check_psf(psf, image_shape=image.shape, per_channel=True)
     check_choice(boundary, SOLVER_BOUNDARIES, name="boundary")
@@ -130,7 +134,7 @@ def prepare(image, psf, *, boundary: str, workers, colour_space: str = "rgb") ->
             "(or 'auto') to solve the channels as they are."
         )
     opponent = colour_space == "opponent" or (colour_space == "auto" and can_decorrelate)
-    return Problem(image, psf, boundary, check_workers(workers), opponent=opponent)
+    return Problem(image, psf, boundary, check_workers(workers), opponent=opponent, narrow=narrow)
 
 
 def is_per_channel(value) -> bool:

@@ -123,7 +123,8 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
     beta_rate = check_number(beta_rate, name="beta_rate", low=1, low_inclusive=False)
     inner_iter = check_number(inner_iter, name="inner_iter", low=1, integer=True)
     check_callback(callback)
-    problem = prepare(image, psf, boundary=boundary, workers=workers, colour_space=colour_space)
+    problem = prepare(image, psf, boundary=boundary, workers=workers, colour_space=colour_space,
+                      narrow=SEEN_ITERATIONS > 0)  # the x steps fit the seen pixels only
     lams = resolve_lam(lam, problem, AUTO_LAM_SCALE)
     betas = [beta_init]
     while betas[-1] * beta_rate <= beta_max * (1 + 1e-9):
