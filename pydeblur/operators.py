@@ -425,8 +425,9 @@ class BlurOperator:
     def rfft2(self, x: np.ndarray) -> np.ndarray:
         return scipy.fft.rfft2(x, workers=self.workers)
 
-    def irfft2(self, spectrum: np.ndarray) -> np.ndarray:
-        return scipy.fft.irfft2(spectrum, s=self.shape, workers=self.workers)
+    def irfft2(self, spectrum: np.ndarray, *, overwrite: bool = False) -> np.ndarray:
+        """The image of a half spectrum; ``overwrite`` lets the FFT work in ``spectrum`` (a scratch)."""
+        return scipy.fft.irfft2(spectrum, s=self.shape, workers=self.workers, overwrite_x=overwrite)
 
     def apply(self, x: np.ndarray) -> np.ndarray:
         """``A x``: ``x`` convolved with the PSF (circularly)."""
@@ -514,7 +515,7 @@ class BlurOperator:
 
         def normal(spectrum):  # the half spectrum of (weight A^T M A + prior) v
             np.multiply(spectrum, self.otf, out=scratch)
-            inside = scipy.fft.irfft2(scratch, s=self.shape, workers=self.workers, overwrite_x=True)
+            inside = self.irfft2(scratch, overwrite=True)
             inside *= seen
             out = self.rfft2(inside)
             del inside
@@ -545,7 +546,7 @@ class BlurOperator:
             direction *= t(new_energy / energy)
             direction += preconditioned
             energy = new_energy
-        return scipy.fft.irfft2(x, s=self.shape, workers=self.workers, overwrite_x=True)
+        return self.irfft2(x, overwrite=True)
 
     def adjointness_error(self, *, rng=None) -> float:
         """``|<A x, y> - <x, A^T y>| / (||A x|| ||y||)`` for random ``x``, ``y``: ~1e-7 in float32."""
