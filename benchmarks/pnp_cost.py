@@ -2,7 +2,7 @@
 
 Seconds for a 255x255 grey image and a 1 MP (1000x1000) colour photo, and the peak memory
 growth (VmHWM reset just before the call) restoring a 12 MP (4000x3000) colour photo, each
-in a fresh process with defaults (8 iterations, the shipped denoiser, 1024 px tiles), a
+in a fresh process with defaults (6 iterations, the shipped denoiser, 640 px tiles), a
 21 px motion kernel. The 12 MP row also states the growth as a multiple of the photo's own
 float32 size (the denoiser's weights are 0.4 MB).
 

@@ -81,15 +81,17 @@ def test_the_learned_final_steps_are_plug_and_play_at_the_second_pass_noise_leve
     sharp_full = sample_image("camera", dtype=np.float64)[100:292, 150:342]
     kernel = psf.motion(11, 30)
     blurry, sharp, _ = degrade(sharp_full, psf=kernel, noise_sigma=0.005, rng=0)
-    from pydeblur.blind._deblur import _final_weights
-    from pydeblur.restoration.plug_and_play import auto_noise_sigma
+    from pydeblur.blind._deblur import COLD_ITERATIONS, _final_weights
+    from pydeblur.restoration.plug_and_play import MAX_ITER, auto_noise_sigma
 
     classical = final_restoration(blurry, kernel)
     learned = final_restoration(blurry, kernel, final_step="plug_and_play")
     fused = final_restoration(blurry, kernel, final_step="fusion")
     _, sigma = _final_weights(blurry, kernel, "auto")
     sigma = max(sigma, auto_noise_sigma(blurry))
-    np.testing.assert_allclose(learned, plug_and_play(blurry, kernel, noise_sigma=sigma), atol=1e-6)
+    np.testing.assert_allclose(learned, plug_and_play(blurry, kernel, noise_sigma=sigma, max_iter=COLD_ITERATIONS),
+                               atol=1e-6)
+    assert COLD_ITERATIONS != MAX_ITER  # the blind route's own schedule, not plug_and_play's default
     np.testing.assert_allclose(fused, (classical + learned) / 2, atol=1e-6)
     # a wrong kernel explains the photo worse: plug-and-play is told of more noise, as the second pass is
     _, wrong_sigma = _final_weights(blurry, psf.motion(11, 120), "auto")
