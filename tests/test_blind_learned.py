@@ -89,8 +89,8 @@ def test_the_learned_final_steps_are_plug_and_play_at_the_second_pass_noise_leve
     fused = final_restoration(blurry, kernel, final_step="fusion")
     _, sigma = _final_weights(blurry, kernel, "auto")
     sigma = max(sigma, auto_noise_sigma(blurry))
-    np.testing.assert_allclose(learned, plug_and_play(blurry, kernel, noise_sigma=sigma, max_iter=COLD_ITERATIONS),
-                               atol=1e-6)
+    cold = plug_and_play(blurry, kernel, noise_sigma=sigma, max_iter=COLD_ITERATIONS)
+    np.testing.assert_allclose(learned, cold, atol=1e-6)
     assert COLD_ITERATIONS != MAX_ITER  # the blind route's own schedule, not plug_and_play's default
     np.testing.assert_allclose(fused, (classical + learned) / 2, atol=1e-6)
     # a wrong kernel explains the photo worse: plug-and-play is told of more noise, as the second pass is

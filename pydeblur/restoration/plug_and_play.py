@@ -229,9 +229,9 @@ class PlugAndPlayDeblurrer(NonBlindDeblurrer):
     def _auto_values(image, psf, params):
         return [auto_noise_sigma(check_image(image))]
 
-    def __init__(self, *, psf=None, noise_sigma="auto", max_iter=MAX_ITER, denoiser="denoiser", boundary="smooth",
-                 ensemble=False, clip=False, workers=None, callback=None, device=None, precision="auto",
-                 tune_range=(1e-3, 0.1)):
+    def __init__(self, *, psf=None, noise_sigma="auto", max_iter=MAX_ITER, denoiser="denoiser",
+                 boundary="smooth", ensemble=False, clip=False, workers=None, callback=None, device=None,
+                 precision="auto", tune_range=(1e-3, 0.1)):
         store_params(self, locals())
 
     def _restore_one(self, image):
