@@ -298,11 +298,31 @@ def padding_plan(image_shape, psf_shape, boundary: str, *, narrow: bool = False)
     return (full_h, full_w, pad_h // 2, pad_w // 2) if boundary == "reflect" else (full_h, full_w, 0, 0)
 
 
-def seen_mask(grid_shape, crop) -> np.ndarray:
+#: Image values at or above this are clipped highlights: the sensor saturated there, so the
+#: blurry value is not the blur of the scene, and the seen-pixel solvers leave such pixels out
+#: of their data term (Cho, Wang & Lee 2011 treat them as outliers).
+SATURATION_LEVEL = 0.99
+
+
+def clipped_highlights(image: np.ndarray) -> np.ndarray:
+    """(H, W) boolean: the pixels of ``image`` at ``SATURATION_LEVEL`` or above in any channel.
+
+    Only an image whose values stay within 1 can have been clipped there: one that goes
+    above (a linear HDR image, a transformed channel) has no such pixels.
+    """
+    if float(image.max()) > 1.0 + 1e-6:
+        return np.zeros(image.shape[:2], dtype=bool)
+    clipped = image >= SATURATION_LEVEL
+    return clipped.any(axis=2) if clipped.ndim == 3 else clipped
+
+
+def seen_mask(grid_shape, crop, unseen=None) -> np.ndarray:
     """The mask ``M`` of :meth:`BlurOperator.solve_seen`: True on the image (``crop``), False on the
-    padding (boolean: a quarter of a float32 grid's memory)."""
+    padding and, if given, on the image pixels ``unseen`` (boolean, the image's shape: clipped
+    highlights, whose values the blur model does not explain). Boolean: a quarter of a float32
+    grid's memory."""
     seen = np.zeros(grid_shape[:2], dtype=bool)
-    seen[crop] = True
+    seen[crop] = True if unseen is None else ~unseen
     return seen
 
 

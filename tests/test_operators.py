@@ -260,3 +260,17 @@ def test_narrow_padding_is_the_least_in_which_no_image_pixel_sees_another_throug
             read = np.arange(start - before, start + size + after) % full  # the grid lines the image sees
             assert len(np.unique(read)) == size + before + after  # none seen from both sides of the image
         assert full >= size + k - 1
+
+
+def test_clipped_highlights_are_the_pixels_at_the_ceiling_of_a_unit_range_image():
+    from pydeblur.operators import clipped_highlights, seen_mask
+
+    image = np.full((4, 5, 3), 0.5)
+    image[1, 2, 0] = 1.0
+    image[3, 4, 2] = 0.995
+    clipped = clipped_highlights(image)
+    assert clipped.shape == (4, 5) and clipped.sum() == 2 and clipped[1, 2] and clipped[3, 4]
+    seen = seen_mask((6, 7), (slice(1, 5), slice(1, 6)), clipped)  # the image sits at (1, 1) of the grid
+    assert seen.sum() == 4 * 5 - 2 and not seen[2, 3] and not seen[4, 5] and not seen[0].any()
+    image[0, 0, 1] = 1.5  # values above 1: not an image clipped at 1 (linear HDR, a transformed channel)
+    assert not clipped_highlights(image).any()

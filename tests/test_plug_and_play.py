@@ -56,7 +56,7 @@ def test_periodic_data_step_without_prior_is_the_wiener_like_solve(weights, monk
     from pydeblur.operators import BlurOperator
 
     rng = np.random.default_rng(0)
-    image = rng.random((24, 28))
+    image = rng.random((24, 28)) * 0.9  # no clipped highlights, which would call for the masked data step
     calls = []
 
     class Identity:
@@ -194,3 +194,20 @@ def test_the_shipped_denoisers_denoise_and_deblur(name):
     assert psnr(out, pair.sharp) > psnr(pair.blurry, pair.sharp) + 3
     classical = hyper_laplacian(pair.blurry, psf.motion(11, 30), clip=True)
     assert psnr(out, pair.sharp) > psnr(classical, pair.sharp)
+
+
+def test_clipped_highlights_are_left_out_of_the_data_steps(monkeypatch):
+    import importlib
+
+    from pydeblur.operators import convolve
+
+    operators = importlib.import_module("pydeblur.operators")
+    latent = sample_image("camera", dtype=np.float64)[60:156, 180:276] * 1.6
+    rng = np.random.default_rng(0)
+    noise = 0.005 * rng.standard_normal(latent.shape)
+    blurry = np.clip(convolve(latent, KERNEL, boundary="reflect") + noise, 0, 1)
+    truth = np.clip(latent, 0, 1)
+    masked = plug_and_play(blurry, KERNEL, clip=True)  # the shipped denoiser: a real prior
+    monkeypatch.setattr(operators, "SATURATION_LEVEL", 2.0)  # nothing counts as clipped
+    fitted_everywhere = plug_and_play(blurry, KERNEL, clip=True)
+    assert psnr(masked, truth) > psnr(fitted_everywhere, truth) + 1

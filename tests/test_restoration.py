@@ -428,3 +428,38 @@ def test_tune_range_is_a_parameter_that_bounds_the_search():
     assert WienerDeblurrer(psf=KERNEL).fit(pair.blurry, pair.sharp).balance_ < 0.5
     with pytest.raises(ValueError, match="0 < low < high"):
         WienerDeblurrer(psf=KERNEL, tune_range=(1, 0.1)).fit(pair.blurry, pair.sharp)
+
+
+def _clipped_highlights_case():
+    """A photo brightened past the sensor's ceiling, blurred, then clipped: a quarter of it saturated."""
+    latent = sample_image("camera", dtype=np.float64)[60:156, 180:276] * 1.6
+    kernel = psf.motion(9, 30)
+    rng = np.random.default_rng(0)
+    noise = 0.005 * rng.standard_normal(latent.shape)
+    blurry = np.clip(convolve(latent, kernel, boundary="reflect") + noise, 0, 1)
+    return blurry, kernel, np.clip(latent, 0, 1)
+
+
+@pytest.mark.parametrize("periodic", [False, True])
+def test_hyper_laplacian_leaves_clipped_highlights_out_of_its_data_term(monkeypatch, periodic):
+    import importlib
+
+    operators = importlib.import_module("pydeblur.operators")
+    blurry, kernel, truth = _clipped_highlights_case()
+    assert np.mean(blurry >= operators.SATURATION_LEVEL) > 0.1
+    boundary = "periodic" if periodic else "smooth"
+    masked = hyper_laplacian(blurry, kernel, lam=3000, boundary=boundary)
+    monkeypatch.setattr(operators, "SATURATION_LEVEL", 2.0)  # nothing counts as clipped
+    fitted_everywhere = hyper_laplacian(blurry, kernel, lam=3000, boundary=boundary)
+    assert psnr(np.clip(masked, 0, 1), truth) > psnr(np.clip(fitted_everywhere, 0, 1), truth) + 1
+
+
+def test_an_image_without_clipped_highlights_is_restored_as_before(monkeypatch):
+    import importlib
+
+    operators = importlib.import_module("pydeblur.operators")
+    image = smooth_image((40, 44), seed=3) * 0.9
+    assert image.max() < operators.SATURATION_LEVEL
+    default = hyper_laplacian(image, psf.motion(7, 30), lam=1000)
+    monkeypatch.setattr(operators, "SATURATION_LEVEL", 2.0)
+    np.testing.assert_array_equal(default, hyper_laplacian(image, psf.motion(7, 30), lam=1000))

@@ -12,7 +12,7 @@ from .._tuning import tune_on_pairs
 from .._validation import check_choice, check_image, check_number
 from ..base import BaseDeblurrer, as_pairs, store_params
 from ..methods import FINAL_STEPS
-from ..operators import convolve
+from ..operators import clipped_highlights, convolve
 from ..restoration import hyper_laplacian
 from ..restoration._problem import auto_lams
 from ..restoration.hyper_laplacian import AUTO_LAM_SCALE
@@ -58,12 +58,20 @@ def reblur_residual(image: np.ndarray, restored: np.ndarray, kernel: np.ndarray)
 
     The frame's outer band, as wide as half the kernel, is left out: there the blurry
     image also saw the scene beyond the frame, which ``restored`` holds only as a guess.
+    So are clipped highlights (:func:`~pydeblur.operators.clipped_highlights`), which no
+    kernel explains.
     """
     reblurred = convolve(restored, kernel.astype(restored.dtype), boundary="reflect")
     residual = _luminance(image) - _luminance(reblurred)
     band = kernel.shape[0] // 2
-    inside = residual[band:-band or None, band:-band or None]
-    return float(np.sqrt(np.mean(np.square(inside if inside.size else residual))))
+    inside = (slice(band, -band or None), slice(band, -band or None))
+    recorded = ~clipped_highlights(image)[inside]
+    if not recorded.any():
+        recorded = ~clipped_highlights(image)
+        inside = (slice(None), slice(None))
+    if not recorded.any():  # all clipped: nothing to measure the kernel against
+        return 0.0
+    return float(np.sqrt(np.mean(np.square(residual[inside][recorded]))))
 
 
 def resolve_final_step(final_step: str) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validation import check_number
 from ..base import store_params
-from ..operators import gradient_energy, seen_mask
+from ..operators import clipped_highlights, gradient_energy, seen_mask
 from ._base import NonBlindDeblurrer
 from ._problem import auto_lams, check_callback, prepare, report_progress, resolve_lam
 
@@ -68,8 +68,9 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
     Minimises ``lam/2 ||k * x - y||^2 + sum |grad x|^alpha``: auxiliary gradients ``w``
     are introduced with a penalty ``beta/2 ||w - grad x||^2`` whose weight grows from
     ``beta_init`` to ``beta_max`` by ``beta_rate``. The ``x`` step is one Fourier-domain
-    solve (with a boundary extension, ``SEEN_ITERATIONS`` conjugate-gradient steps that fit
-    the seen pixels only, the extension standing for unseen scene), the ``w`` step a
+    solve (with a boundary extension or clipped highlights, ``SEEN_ITERATIONS``
+    conjugate-gradient steps that fit the seen pixels only: the extension stands for unseen
+    scene, and a pixel at 0.99 or above in any channel holds no measure of the blur), the ``w`` step a
     per-pixel shrinkage solved in closed form for alpha = 1/2 and 2/3 (and 1), and through
     a lookup table for other alpha.
 
@@ -133,13 +134,14 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
     alpha = next((a for a in _SPECIAL_ALPHAS if abs(alpha - a) < 1e-12), alpha)
     grad_energy = gradient_energy(problem.shape, problem.dtype)
     total = len(betas) * inner_iter
+    clipped = clipped_highlights(problem.image)
     for c in range(problem.n_channels):
         lam_c = problem.dtype.type(lams[c] if lams.size > 1 else lams[0])
         observed = problem.channel(c)
         blur = problem.operator(c)
         seen = None
-        if SEEN_ITERATIONS and problem.padded:
-            seen = seen_mask(problem.shape, problem.crop)
+        if SEEN_ITERATIONS and (problem.padded or clipped.any()):
+            seen = seen_mask(problem.shape, problem.crop, clipped)
             seen_data = blur.seen_data_term(observed, seen, lam_c)
         else:
             data_term = blur.data_term(observed, lam_c)

@@ -10,7 +10,15 @@ import numpy as np
 
 from .._validation import check_choice, check_image, check_number, check_psf
 from ..base import store_params
-from ..operators import SOLVER_BOUNDARIES, BlurOperator, check_workers, pad_channel, padding_plan, seen_mask
+from ..operators import (
+    SOLVER_BOUNDARIES,
+    BlurOperator,
+    check_workers,
+    clipped_highlights,
+    pad_channel,
+    padding_plan,
+    seen_mask,
+)
 from ._base import NonBlindDeblurrer
 from ._problem import check_callback, estimate_noise_sigma
 
@@ -72,8 +80,9 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = MAX_ITER, d
     """Non-blind deconvolution with a learned prior: plug-and-play half-quadratic splitting.
 
     Alternates a data step, ``x = argmin ||M (k * x - y)||^2 + mu_k ||x - z||^2`` on the
-    boundary-extended grid, fitting only the pixels ``M`` the camera saw (the border stands
-    for unseen scene; conjugate gradients preconditioned by the closed-form solve,
+    boundary-extended grid, fitting only the pixels ``M`` the camera saw and recorded (the
+    border stands for unseen scene, and clipped highlights, at 0.99 or above in any channel,
+    hold no measure of the blur; conjugate gradients preconditioned by the closed-form solve,
     ``DATA_STEP_ITERATIONS`` steps from the last estimate), and a prior step,
     ``z = D(x, s_k)``: the CNN denoiser of :mod:`pydeblur.nets.denoiser` at strength
     ``s_k``. The strengths fall log-spaced from 49/255 to the noise level over
@@ -183,8 +192,9 @@ def warm_started(image, psf, *, init, start_sigma: float, noise_sigma="auto", ma
     z = np.stack(observed, axis=2) if channels == 3 else observed[0].copy()
     if init is not None:
         z[crop] = init
-    padded = bool(plan[:2] != (h, w))
-    seen = seen_mask(plan, crop) if padded else None
+    clipped = clipped_highlights(image)
+    masked = bool(plan[:2] != (h, w)) or bool(clipped.any())  # some grid pixels are not data
+    seen = seen_mask(plan, crop, clipped) if masked else None
     sigmas = _schedule(sigma, max_iter, start_sigma)
     x = np.empty(z.shape, dtype=image.dtype)
     for iteration, strength in enumerate(sigmas, start=1):
@@ -192,12 +202,12 @@ def warm_started(image, psf, *, init, start_sigma: float, noise_sigma="auto", ma
         for c, blur in enumerate(blurs):
             zc = z if channels == 1 else z[:, :, c]
             xc = x if channels == 1 else x[:, :, c]
-            if iteration == 1 or not padded:  # closed form (with padding, on its extension: a first guess)
+            if iteration == 1 or not masked:  # closed form (with a mask, on all the grid: a first guess)
                 rhs = blur.data_term(observed[c]) + image.dtype.type(mu) * blur.rfft2(zc)
                 xc[...] = blur.solve(rhs, weight=1.0, identity_weight=mu)
-                if padded:
+                if masked:
                     observed[c] = blur.seen_data_term(observed[c], seen)  # A^T M y from now on
-            if padded:
+            if masked:
                 rhs = zc * image.dtype.type(mu)
                 rhs += observed[c]
                 xc[...] = blur.solve_seen(rhs, seen, xc, DATA_STEP_ITERATIONS, identity_weight=mu)
