@@ -262,15 +262,16 @@ def test_narrow_padding_is_the_least_in_which_no_image_pixel_sees_another_throug
         assert full >= size + k - 1
 
 
-def test_clipped_highlights_are_the_pixels_at_the_ceiling_of_a_unit_range_image():
+def test_clipped_highlights_are_the_plateaus_at_the_ceiling_of_a_unit_range_image():
     from pydeblur.operators import clipped_highlights, seen_mask
 
-    image = np.full((4, 5, 3), 0.5)
-    image[1, 2, 0] = 1.0
-    image[3, 4, 2] = 0.995
+    image = np.full((8, 9, 3), 0.5)
+    image[1:4, 2:6, 0] = 1.0  # a saturated plateau (3x4) in one channel
+    image[2, 4, 0] = 0.997  # 254/255 counts as clipped
+    image[6, 7, :] = 1.0  # a lone pixel at the ceiling: noise on a scene at the ceiling, kept as data
     clipped = clipped_highlights(image)
-    assert clipped.shape == (4, 5) and clipped.sum() == 2 and clipped[1, 2] and clipped[3, 4]
-    seen = seen_mask((6, 7), (slice(1, 5), slice(1, 6)), clipped)  # the image sits at (1, 1) of the grid
-    assert seen.sum() == 4 * 5 - 2 and not seen[2, 3] and not seen[4, 5] and not seen[0].any()
+    assert clipped.shape == (8, 9) and clipped.sum() == 12 and clipped[1:4, 2:6].all() and not clipped[6, 7]
+    seen = seen_mask((10, 11), (slice(1, 9), slice(1, 10)), clipped)  # the image sits at (1, 1) of the grid
+    assert seen.sum() == 8 * 9 - 12 and not seen[2, 3] and seen[7, 8] and not seen[0].any()
     image[0, 0, 1] = 1.5  # values above 1: not an image clipped at 1 (linear HDR, a transformed channel)
     assert not clipped_highlights(image).any()

@@ -70,7 +70,8 @@ def hyper_laplacian(image, psf, *, lam="auto", alpha: float = 2.0 / 3.0, beta_in
     ``beta_init`` to ``beta_max`` by ``beta_rate``. The ``x`` step is one Fourier-domain
     solve (with a boundary extension or clipped highlights, ``SEEN_ITERATIONS``
     conjugate-gradient steps that fit the seen pixels only: the extension stands for unseen
-    scene, and a pixel at 0.99 or above in any channel holds no measure of the blur), the ``w`` step a
+    scene, and clipped highlights, :func:`~pydeblur.operators.clipped_highlights`, hold no
+    measure of the blur), the ``w`` step a
     per-pixel shrinkage solved in closed form for alpha = 1/2 and 2/3 (and 1), and through
     a lookup table for other alpha.
 

@@ -81,8 +81,9 @@ def plug_and_play(image, psf, *, noise_sigma="auto", max_iter: int = MAX_ITER, d
 
     Alternates a data step, ``x = argmin ||M (k * x - y)||^2 + mu_k ||x - z||^2`` on the
     boundary-extended grid, fitting only the pixels ``M`` the camera saw and recorded (the
-    border stands for unseen scene, and clipped highlights, at 0.99 or above in any channel,
-    hold no measure of the blur; conjugate gradients preconditioned by the closed-form solve,
+    border stands for unseen scene, and clipped highlights,
+    :func:`~pydeblur.operators.clipped_highlights`, hold no measure of the blur; conjugate
+    gradients preconditioned by the closed-form solve,
     ``DATA_STEP_ITERATIONS`` steps from the last estimate), and a prior step,
     ``z = D(x, s_k)``: the CNN denoiser of :mod:`pydeblur.nets.denoiser` at strength
     ``s_k``. The strengths fall log-spaced from 49/255 to the noise level over
