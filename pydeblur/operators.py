@@ -500,17 +500,22 @@ class BlurOperator:
         rhs_spectrum /= self._denominator[1]
         return rhs_spectrum if out_spectrum else self.irfft2(rhs_spectrum)
 
-    def reestimate_border(self, x_spectrum: np.ndarray, observed: np.ndarray, crop) -> np.ndarray:
-        """``observed`` with its border (outside ``crop``) replaced by ``A x``.
+    def reestimate_border(self, x_spectrum: np.ndarray, observed: np.ndarray, crop,
+                          unseen=None) -> np.ndarray:
+        """``observed`` with its border (outside ``crop``) and the pixels ``unseen`` replaced by ``A x``.
 
         The padding past the image stands for scene the camera never saw; an iterative
         solver starts from the boundary extension and, by refilling the border with
         ``k * x`` from its current estimate ``x`` (given as its half spectrum, which is
         overwritten), ends up fitting the data term on the observed pixels alone.
+        ``unseen`` (boolean, the image's shape: clipped highlights) are refilled likewise.
         """
         x_spectrum *= self.otf
         reblurred = self.irfft2(x_spectrum)
-        reblurred[crop] = observed[crop]
+        if unseen is None:
+            reblurred[crop] = observed[crop]
+        else:
+            reblurred[crop] = np.where(unseen, reblurred[crop], observed[crop])
         return reblurred
 
     def seen_data_term(self, observed: np.ndarray, seen: np.ndarray, weight=1.0) -> np.ndarray:

@@ -441,16 +441,17 @@ def _clipped_highlights_case():
 
 
 @pytest.mark.parametrize("periodic", [False, True])
-def test_hyper_laplacian_leaves_clipped_highlights_out_of_its_data_term(monkeypatch, periodic):
+@pytest.mark.parametrize("solver", [hyper_laplacian, tv])
+def test_clipped_highlights_are_left_out_of_the_data_term(monkeypatch, periodic, solver):
     import importlib
 
     operators = importlib.import_module("pydeblur.operators")
     blurry, kernel, truth = _clipped_highlights_case()
     assert np.mean(blurry >= operators.SATURATION_LEVEL) > 0.1
     boundary = "periodic" if periodic else "smooth"
-    masked = hyper_laplacian(blurry, kernel, lam=3000, boundary=boundary)
+    masked = solver(blurry, kernel, lam=3000, boundary=boundary)
     monkeypatch.setattr(operators, "SATURATION_LEVEL", 2.0)  # nothing counts as clipped
-    fitted_everywhere = hyper_laplacian(blurry, kernel, lam=3000, boundary=boundary)
+    fitted_everywhere = solver(blurry, kernel, lam=3000, boundary=boundary)
     assert psnr(np.clip(masked, 0, 1), truth) > psnr(np.clip(fitted_everywhere, 0, 1), truth) + 1
 
 
@@ -460,6 +461,7 @@ def test_an_image_without_clipped_highlights_is_restored_as_before(monkeypatch):
     operators = importlib.import_module("pydeblur.operators")
     image = smooth_image((40, 44), seed=3) * 0.9
     assert image.max() < operators.SATURATION_LEVEL
-    default = hyper_laplacian(image, psf.motion(7, 30), lam=1000)
+    default = [solver(image, psf.motion(7, 30), lam=1000) for solver in (hyper_laplacian, tv)]
     monkeypatch.setattr(operators, "SATURATION_LEVEL", 2.0)
-    np.testing.assert_array_equal(default, hyper_laplacian(image, psf.motion(7, 30), lam=1000))
+    for solver, before in zip((hyper_laplacian, tv), default, strict=True):
+        np.testing.assert_array_equal(before, solver(image, psf.motion(7, 30), lam=1000))

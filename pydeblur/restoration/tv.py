@@ -6,7 +6,7 @@ import numpy as np
 
 from .._validation import check_number
 from ..base import store_params
-from ..operators import gradient_energy
+from ..operators import clipped_highlights, gradient_energy
 from ._base import NonBlindDeblurrer
 from ._problem import auto_lams, check_callback, prepare, report_progress, resolve_lam
 
@@ -44,9 +44,10 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
     isotropic : bool
         Isotropic TV (gradient magnitude) or anisotropic (|dx| + |dy|).
     boundary, colour_space, clip, workers
-        As in :func:`pydeblur.restoration.wiener`; as in
-        :func:`pydeblur.restoration.hyper_laplacian`, every iteration refills the
-        boundary extension with the re-blurred estimate.
+        As in :func:`pydeblur.restoration.wiener`; every iteration refills the
+        boundary extension and the clipped highlights
+        (:func:`~pydeblur.operators.clipped_highlights`) with the re-blurred estimate, so
+        that the data term ends up fitting the other pixels alone.
     callback : callable, optional
         ``callback(info)`` after every iteration, with ``channel``, ``iteration``,
         ``max_iter``, ``change`` and ``estimate`` (read-only, cropped).
@@ -73,6 +74,8 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
         rho = check_number(rho, name="rho", low=0, low_inclusive=False)
     grad_energy = gradient_energy(problem.shape, problem.dtype)
     dtype = problem.dtype.type
+    clipped = clipped_highlights(problem.image)
+    clipped = clipped if clipped.any() else None
     for c in range(problem.n_channels):
         lam_c = float(lams[c] if lams.size > 1 else lams[0])
         rho_c = dtype(rho if rho is not None else lam_c / 50)
@@ -90,8 +93,8 @@ def tv(image, psf, *, lam="auto", rho=None, max_iter: int = 100, tol: float = 1e
             spectrum = blur.solve(spectrum, weight=lam_c, prior_spectrum=grad_energy, prior_weight=rho_c,
                                   out_spectrum=True)
             x_new = blur.irfft2(spectrum)
-            if problem.padded:
-                observed = blur.reestimate_border(spectrum, observed, problem.crop)
+            if problem.padded or clipped is not None:
+                observed = blur.reestimate_border(spectrum, observed, problem.crop, clipped)
                 data_term = blur.data_term(observed, lam_c)
             del spectrum
             change = relative_change(x_new, x)
