@@ -64,14 +64,13 @@ def reblur_residual(image: np.ndarray, restored: np.ndarray, kernel: np.ndarray)
     reblurred = convolve(restored, kernel.astype(restored.dtype), boundary="reflect")
     residual = _luminance(image) - _luminance(reblurred)
     band = kernel.shape[0] // 2
-    inside = (slice(band, -band or None), slice(band, -band or None))
-    recorded = ~clipped_highlights(image)[inside]
-    if not recorded.any():
-        recorded = ~clipped_highlights(image)
-        inside = (slice(None), slice(None))
-    if not recorded.any():  # all clipped: nothing to measure the kernel against
-        return 0.0
-    return float(np.sqrt(np.mean(np.square(residual[inside][recorded]))))
+    recorded = ~clipped_highlights(image)
+    inside = np.zeros_like(recorded)
+    inside[band:-band or None, band:-band or None] = True
+    for measured in (recorded & inside, recorded):  # the whole frame if its inside holds nothing
+        if measured.any():
+            return float(np.sqrt(np.mean(np.square(residual[measured]))))
+    return 0.0  # all clipped: nothing to measure the kernel against
 
 
 def resolve_final_step(final_step: str) -> str:
